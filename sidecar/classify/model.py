@@ -1,0 +1,78 @@
+"""Value types shared by extraction, scanning, classification and redaction.
+
+They are plain frozen dataclasses so that the pipeline can hand them to the policy input
+builder and the audit record without either of those knowing how detection works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LEVELS: tuple[str, ...] = ("public", "internal", "confidential", "regulated")
+"""Sensitivity levels, lowest first. A level can be raised by any source, never lowered."""
+
+REGULATED_CATEGORIES: frozenset[str] = frozenset({"pii", "phi", "pci", "secret"})
+"""Categories whose presence makes a payload `regulated`."""
+
+JsonPath = tuple[str | int, ...]
+
+
+def level_rank(level: str) -> int:
+    """Position of `level` in LEVELS; raises ValueError for an unknown level."""
+    return LEVELS.index(level)
+
+
+def max_level(*levels: str) -> str:
+    return max(levels, key=level_rank)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One piece of text the model will read, and where it lives in the request body.
+
+    `path` addresses the JSON string holding `text`, e.g. ("messages", 0, "content") or
+    ("messages", 2, "tool_calls", 0, "function", "arguments"); redaction writes back there.
+    """
+
+    path: JsonPath
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A validated detection. Offsets are character indices into the original segment text
+    (before normalisation), so redaction and offline scoring can use them directly.
+    The matched value itself is deliberately not stored."""
+
+    tag: str
+    segment: int
+    start: int
+    end: int
+    confidence: float
+
+    @property
+    def category(self) -> str:
+        return self.tag.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What the policy learns about a payload: never the text, only tags and counts."""
+
+    level: str
+    categories: tuple[str, ...]
+    tags: Mapping[str, int]
+    sources: tuple[str, ...]
+    findings: tuple[Finding, ...] = field(default=(), repr=False)
+    truncated: bool = False
+
+    def to_policy_input(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "categories": list(self.categories),
+            "tags": dict(self.tags),
+            "sources": list(self.sources),
+            "truncated": self.truncated,
+        }

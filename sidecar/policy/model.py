@@ -1,0 +1,54 @@
+"""The decision the sidecar acts on, and the engine protocol that produces it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+POLICY_INPUT_VERSION = 1
+DECISION_QUERY = "data.llm_router.decision"
+
+
+@dataclass(frozen=True, slots=True)
+class Obligations:
+    redact: tuple[str, ...] = ()
+    provider_preferences: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"redact": list(self.redact), "provider_preferences": dict(self.provider_preferences)}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A policy verdict. `allow` is only ever True when the engine returned a well-formed
+    decision in time; every failure yields allow=False with `error` set (fail closed)."""
+
+    allow: bool
+    routes: tuple[str, ...]
+    reasons: tuple[str, ...]
+    obligations: Obligations
+    engine: str
+    revision: str
+    eval_seconds: float
+    error: str | None = None
+    engine_decision_id: str | None = None
+
+    @property
+    def fail_closed(self) -> bool:
+        return self.error is not None
+
+
+class PolicyEngine(Protocol):
+    """Something that turns a policy input document into a Decision and never raises."""
+
+    name: str
+
+    @property
+    def revision(self) -> str: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    async def decide(self, policy_input: dict[str, Any]) -> Decision: ...
+
+    async def close(self) -> None: ...
