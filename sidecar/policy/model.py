@@ -15,7 +15,10 @@ class Obligations:
     provider_preferences: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"redact": list(self.redact), "provider_preferences": dict(self.provider_preferences)}
+        return {
+            "redact": list(self.redact),
+            "provider_preferences": dict(self.provider_preferences),
+        }
 
 
 @dataclass(frozen=True, slots=True)

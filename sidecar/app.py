@@ -1,0 +1,165 @@
+"""Builds the sidecar's long-lived parts from a config and the two aiohttp apps.
+
+Wiring only: the app-facing handlers turn an HTTP request into an `Inbound`, hand it to the
+pipeline and write the `Reply` back. Metrics and health live on the admin app only, so an
+app container on the same loopback cannot read them through the API port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import orjson
+import structlog
+from aiohttp import web
+
+from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
+from sidecar.api.openai import CHAT_COMPLETIONS, EMBEDDINGS
+from sidecar.audit import AuditLog
+from sidecar.catalog import Catalog
+from sidecar.classify import Classifier
+from sidecar.config import Config
+from sidecar.credentials import load_credential
+from sidecar.dispatch import Dispatcher
+from sidecar.metrics import Metrics
+from sidecar.pipeline import DECLARED_HEADER, Pipeline
+from sidecar.policy.embedded import EmbeddedEngine
+from sidecar.providers.upstream import Upstream
+from sidecar.workload import resolve_workload
+
+log = structlog.get_logger("llm_router.app")
+
+
+@dataclass
+class Sidecar:
+    config: Config
+    metrics: Metrics
+    upstreams: dict[str, Upstream]
+    catalog: Catalog
+    engine: EmbeddedEngine
+    audit: AuditLog
+    pipeline: Pipeline
+
+    @classmethod
+    def build(
+        cls,
+        config: Config,
+        *,
+        audit_stream: BinaryIO | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Sidecar:
+        """Everything that can be built once is built here, never per request.
+        Raises PolicyLoadError if the policy does not compile (start-up must stop)."""
+        env = environ if environ is not None else os.environ
+        metrics = Metrics()
+        upstreams: dict[str, Upstream] = {}
+        for name, pc in config.providers.items():
+            cred = load_credential(name, pc.api_key_env, pc.api_key_file, env)
+            if cred.value is None:
+                log.warning("provider_unavailable", provider=name, reason=cred.problem)
+            upstreams[name] = Upstream(name, pc, cred)
+        engine = EmbeddedEngine.load(config.policy.path, config.policy.timeout_ms)
+        metrics.set_policy_revision(engine.name, engine.revision)
+        catalog = Catalog(config, upstreams)
+        audit = AuditLog(config.audit, audit_stream)
+        pipeline = Pipeline(
+            limits=config.limits,
+            catalog=catalog,
+            classifier=Classifier(),
+            engine=engine,
+            dispatcher=Dispatcher(metrics),
+            audit=audit,
+            metrics=metrics,
+            workload=resolve_workload(config.workload, env),
+        )
+        return cls(config, metrics, upstreams, catalog, engine, audit, pipeline)
+
+    async def start(self) -> None:
+        for up in self.upstreams.values():
+            up.open_session()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(up.close() for up in self.upstreams.values()))
+        await self.engine.close()
+        self.audit.close()
+
+    # ---- app-facing -------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=self.config.limits.max_body_bytes)
+        app.router.add_post("/v1/chat/completions", self._handler(CHAT_COMPLETIONS))
+        app.router.add_post("/v1/embeddings", self._handler(EMBEDDINGS))
+        app.router.add_get("/v1/models", self._models)
+        return app
+
+    def _handler(self, api: ClientApi) -> web.Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self._serve(api, request)
+
+        return handle
+
+    async def _serve(self, api: ClientApi, request: web.Request) -> web.StreamResponse:
+        async def read() -> bytes:
+            try:
+                return await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise BodyTooLarge() from None
+
+        declared = request.headers.get(DECLARED_HEADER)
+        inbound = Inbound(
+            content_type=request.content_type,
+            content_length=request.content_length,
+            read=read,
+            headers={DECLARED_HEADER: declared} if declared is not None else {},
+        )
+        async with self.pipeline.run(api, inbound) as reply:
+            if reply.stream is None:
+                return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+            response = web.StreamResponse(status=reply.status, headers=reply.headers)
+            response.headers.setdefault("content-type", "text/event-stream")
+            response.headers["cache-control"] = "no-cache"
+            stream = reply.stream
+            try:
+                await response.prepare(request)
+                async for chunk in stream:
+                    await response.write(chunk)
+                await response.write_eof()
+            finally:
+                await stream.aclose()
+            return response
+
+    async def _models(self, request: web.Request) -> web.Response:
+        body = {"object": "list", "data": self.catalog.listing()}
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    # ---- admin ------------------------------------------------------------------------
+
+    def admin_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        return app
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self.metrics.exposition(),
+            headers={"content-type": "text/plain; version=0.0.4; charset=utf-8"},
+        )
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        providers = {name: up.available for name, up in self.upstreams.items()}
+        ready = self.engine.ready
+        body = {
+            "ready": ready,
+            "policy": {"engine": self.engine.name, "revision": self.engine.revision},
+            "providers": providers,
+        }
+        return web.json_response(body, status=200 if ready else 503)

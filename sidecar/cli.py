@@ -1,0 +1,89 @@
+"""`llm-router`: serve | demo | policy test.
+
+Exit codes: 0 success, 1 a check failed (e.g. a policy test), 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from sidecar.audit import configure_logging
+from sidecar.config import ConfigError, load_config
+
+
+def run_async(coro: Coroutine[Any, Any, int | None]) -> int | None:
+    """Run on uvloop when it is installed: it roughly halves the loop's per-request cost."""
+    try:
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(coro)
+    except ImportError:
+        return asyncio.run(coro)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from sidecar.app import Sidecar
+    from sidecar.policy.errors import PolicyLoadError
+    from sidecar.serve import serve_forever
+
+    configure_logging(args.log_level)
+    try:
+        config = load_config(Path(args.config))
+        sidecar = Sidecar.build(config)
+    except (ConfigError, PolicyLoadError) as exc:
+        print(f"llm-router: {exc}", file=sys.stderr)
+        return 2
+    run_async(serve_forever(sidecar))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sidecar.demo import run_demo
+
+    configure_logging("warning")
+    return run_async(run_demo(Path(args.policies))) or 0
+
+
+def _policy_test(args: argparse.Namespace) -> int:
+    from sidecar.policy.testrunner import main_policy_test
+
+    return main_policy_test(Path(args.dir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llm-router", description="Policy-routing sidecar for LLM API calls."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the sidecar")
+    serve.add_argument("--config", "-c", required=True, help="YAML config file")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(func=_serve)
+
+    demo = sub.add_parser("demo", help="route four sample requests through loopback providers")
+    demo.add_argument("--policies", default="policies", help="policy directory")
+    demo.set_defaults(func=_demo)
+
+    policy = sub.add_parser("policy", help="policy tools")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    ptest = policy_sub.add_parser("test", help="run every test_* rule, PASS/FAIL per test")
+    ptest.add_argument("dir", nargs="?", default="policies")
+    ptest.set_defaults(func=_policy_test)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

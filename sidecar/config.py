@@ -1,0 +1,219 @@
+"""The sidecar's YAML configuration, validated by pydantic.
+
+Unknown keys are errors, because a misspelt compliance attribute (say `bba: true`) that was
+silently ignored would route regulated data by a contract nobody holds. Validation errors
+name the key and the line of the file, so the operator finds them without guessing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "LLM_ROUTER__"
+"""Environment overrides: LLM_ROUTER__listen__port=8081 sets listen.port."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Listen(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class AdminListen(_Strict):
+    host: str = "0.0.0.0"
+    port: int = Field(9090, ge=0, le=65535)
+
+
+class Compliance(_Strict):
+    """Facts of the operator's own contracts with a provider. Nothing defaults to true."""
+
+    dpa: bool = False
+    baa: bool = False
+    zdr: bool = False
+    pci_dss: bool = False
+    regions: tuple[str, ...] = ()
+
+
+class Timeouts(_Strict):
+    connect: float = Field(5.0, gt=0)
+    first_byte: float = Field(60.0, gt=0)
+    total: float = Field(600.0, gt=0)
+
+
+class ProviderConfig(_Strict):
+    api: Literal["openai"] = "openai"
+    kind: Literal["direct", "aggregator"]
+    base_url: str
+    api_key_env: str | None = None
+    api_key_file: Path | None = None
+    compliance: Compliance = Compliance()
+    timeouts: Timeouts = Timeouts()
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Static extra headers, e.g. OpenRouter's HTTP-Referer / X-Title attribution."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> ProviderConfig:
+        if self.api_key_env and self.api_key_file:
+            raise ValueError("set api_key_env or api_key_file, not both")
+        return self
+
+
+class RouteConfig(_Strict):
+    provider: str
+    model: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+class ModelConfig(_Strict):
+    aliases: tuple[str, ...] = ()
+    routes: tuple[RouteConfig, ...] = Field(min_length=1)
+
+
+class PolicyConfig(_Strict):
+    engine: Literal["embedded"] = "embedded"
+    path: Path = Path("policies")
+    opa_url: str = "http://127.0.0.1:8181"
+    timeout_ms: float = Field(50.0, gt=0)
+
+
+class AuditConfig(_Strict):
+    sink: Literal["stdout", "file"] = "stdout"
+    path: Path | None = None
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> AuditConfig:
+        if self.sink == "file" and self.path is None:
+            raise ValueError("sink 'file' needs a path")
+        return self
+
+
+class Limits(_Strict):
+    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_json_depth: int = Field(64, gt=1, le=512)
+
+
+class WorkloadConfig(_Strict):
+    """Who this sidecar serves. In a pod the Downward API fills these (see workload.py)."""
+
+    namespace: str = ""
+    pod: str = ""
+    service_account: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    labels_file: Path | None = None
+
+
+class Config(_Strict):
+    listen: Listen = Listen()
+    admin: AdminListen = AdminListen()
+    providers: dict[str, ProviderConfig]
+    models: dict[str, ModelConfig]
+    policy: PolicyConfig = PolicyConfig()
+    audit: AuditConfig = AuditConfig()
+    limits: Limits = Limits()
+    workload: WorkloadConfig = WorkloadConfig()
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        seen: dict[str, str] = {}
+        for name, model in self.models.items():
+            for route in model.routes:
+                if route.provider not in self.providers:
+                    raise ValueError(
+                        f"models.{name}: route provider {route.provider!r} is not defined"
+                    )
+            for alias in (name, *model.aliases):
+                if alias in seen and seen[alias] != name:
+                    raise ValueError(f"models.{name}: name {alias!r} is also used by {seen[alias]}")
+                seen[alias] = name
+        return self
+
+
+class ConfigError(Exception):
+    """A configuration that must stop start-up; the message names the key and the line."""
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, override from the environment, and validate a config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_config(text, str(path), environ if environ is not None else os.environ)
+
+
+def parse_config(text: str, source: str, environ: Mapping[str, str]) -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping")
+    _apply_env_overrides(data, environ)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, node, source)) from None
+
+
+def _apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [k for k in name[len(ENV_PREFIX) :].split("__") if k]
+        if not keys:
+            continue
+        target = data
+        for key in keys[:-1]:
+            nxt = target.setdefault(key, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"environment {name}: {key} is not a mapping")
+            target = nxt
+        target[keys[-1]] = yaml.safe_load(raw)
+
+
+def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")]
+        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(root, loc)
+        where = f" (line {line})" if line else ""
+        message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"  {dotted}{where}: {message}")
+    return "\n".join(lines)
+
+
+def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
+    """Line (1-based) of the deepest YAML node along `loc` that exists in the file."""
+    best = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            return best
+        if node is None:
+            return best
+        best = node.start_mark.line + 1
+    return best

@@ -1,0 +1,389 @@
+"""The journey of one request: read, parse, classify, decide, dispatch, then audit.
+
+Reads top to bottom as DESIGN.md describes it. Each step is a call into its own package;
+this module knows neither HTTP handlers nor Rego. `Pipeline.run` is an async context
+manager so that the audit record and metrics are written exactly once, when the reply has
+been delivered (or the client went away), whatever happened in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import traceback
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+import structlog
+
+from sidecar.api.base import BodyTooLarge, ClientApi, Inbound, ParsedRequest, Reply
+from sidecar.audit import AuditLog, AuditRecord
+from sidecar.catalog import Candidate, Catalog
+from sidecar.classify import Classifier, parse_declared, redact
+from sidecar.classify.model import Classification
+from sidecar.config import Limits
+from sidecar.dispatch import Dispatcher, DispatchLog, Opened, Plan
+from sidecar.errors import RouterError
+from sidecar.metrics import Metrics
+from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
+from sidecar.providers.upstream import UnsupportedRoute
+from sidecar.workload import Workload
+
+log = structlog.get_logger("llm_router.pipeline")
+
+DECLARED_HEADER = "x-llm-data-class"
+DECISION_HEADER = "x-llm-router-decision-id"
+ROUTE_HEADER = "x-llm-router-route"
+
+
+@dataclass(slots=True)
+class _Trip:
+    """What one request went through; becomes the audit record and the metrics."""
+
+    api: ClientApi
+    started: float
+    record: AuditRecord
+    dispatch: DispatchLog = field(default_factory=DispatchLog)
+    decision: str = "invalid"
+    level: str = "unknown"
+    status: int = 0
+    error_code: str | None = None
+    served_by: Candidate | None = None
+    ready_at: float | None = None
+    ttfb: float | None = None
+    usage: dict[str, int] | None = None
+    disconnected: bool = False
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        limits: Limits,
+        catalog: Catalog,
+        classifier: Classifier,
+        engine: PolicyEngine,
+        dispatcher: Dispatcher,
+        audit: AuditLog,
+        metrics: Metrics,
+        workload: Workload,
+    ) -> None:
+        self.limits = limits
+        self.catalog = catalog
+        self.classifier = classifier
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.audit = audit
+        self.metrics = metrics
+        self.workload = workload
+        self._workload_view = workload.to_policy_input()
+
+    @asynccontextmanager
+    async def run(self, api: ClientApi, inbound: Inbound) -> AsyncIterator[Reply]:
+        decision_id = uuid.uuid4().hex
+        trip = _Trip(
+            api, time.perf_counter(), AuditRecord(decision_id, api.name, self._workload_view)
+        )
+        self.metrics.inflight.inc()
+        try:
+            try:
+                reply = await self._journey(api, inbound, trip)
+            except RouterError as err:
+                reply = self._error_reply(trip, err)
+            except Exception as exc:  # a bug must fail closed, and say nothing about content
+                log.error(
+                    "internal_error",
+                    decision_id=decision_id,
+                    error_type=type(exc).__name__,
+                    traceback="".join(traceback.format_tb(exc.__traceback__)),
+                )
+                err = RouterError(500, "internal_error", "the router failed", kind="api_error")
+                reply = self._error_reply(trip, err)
+            yield reply
+        except (asyncio.CancelledError, ConnectionError):
+            trip.disconnected = True
+            raise
+        finally:
+            self.metrics.inflight.dec()
+            self._finish(trip)
+
+    async def _journey(self, api: ClientApi, inbound: Inbound, trip: _Trip) -> Reply:
+        raw = await self._read(inbound)
+        trip.record.content = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+        parsed = api.parse(raw, self.limits.max_json_depth)
+        trip.record.model_requested, trip.record.stream = parsed.model, parsed.stream
+        declared = self._declared(inbound)
+
+        model = self.catalog.resolve(parsed.model)
+        if model is None:
+            raise RouterError(
+                404, "model_not_found", f"model {parsed.model!r} is not configured", param="model"
+            )
+        trip.record.model = model.name
+        candidates = model.available()
+        if not candidates:
+            raise RouterError(
+                503,
+                "no_route_available",
+                f"no provider of {model.name} has a key",
+                kind="api_error",
+            )
+
+        classification = self._classify(parsed, declared, trip)
+        decision = await self._decide(api, parsed, declared, classification, candidates, trip)
+
+        plans = self._plans(api, parsed, classification, decision, candidates, trip)
+        opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch)
+        return self._reply(api, opened, candidates, trip)
+
+    async def _read(self, inbound: Inbound) -> bytes:
+        ctype = inbound.content_type.lower()
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            raise RouterError(
+                415, "unsupported_media_type", "content type must be application/json"
+            )
+        limit = self.limits.max_body_bytes
+        too_large = RouterError(413, "request_too_large", f"request body exceeds {limit} bytes")
+        if inbound.content_length is not None and inbound.content_length > limit:
+            raise too_large
+        try:
+            raw: bytes = await inbound.read()
+        except BodyTooLarge:
+            raise too_large from None
+        return raw
+
+    def _declared(self, inbound: Inbound) -> str | None:
+        value = inbound.headers.get(DECLARED_HEADER)
+        if value is None:
+            return None
+        try:
+            return parse_declared(value)
+        except ValueError:
+            raise RouterError(
+                400, "invalid_data_class", "X-LLM-Data-Class must name a level or a category"
+            ) from None
+
+    def _classify(self, parsed: ParsedRequest, declared: str | None, trip: _Trip) -> Classification:
+        t0 = time.perf_counter()
+        try:
+            result = self.classifier.classify(parsed.segments, declared, self.workload.floor)
+        except Exception as exc:
+            log.error("classification_failed", error_type=type(exc).__name__)
+            raise RouterError(
+                500,
+                "classification_failed",
+                "the payload could not be classified",
+                kind="api_error",
+            ) from None
+        self.metrics.classification.observe(time.perf_counter() - t0)
+        for tag, count in result.tags.items():
+            self.metrics.findings.labels(tag=tag).inc(count)
+        trip.level = result.level
+        trip.record.classification = result.to_policy_input()
+        return result
+
+    async def _decide(
+        self,
+        api: ClientApi,
+        parsed: ParsedRequest,
+        declared: str | None,
+        classification: Classification,
+        candidates: list[Candidate],
+        trip: _Trip,
+    ) -> Decision:
+        policy_input: dict[str, Any] = {
+            "version": POLICY_INPUT_VERSION,
+            "request": {
+                "id": trip.record.decision_id,
+                "api": api.name,
+                "model": parsed.model,
+                "stream": parsed.stream,
+                "declared": {"data_class": declared} if declared else {},
+            },
+            "workload": self._workload_view,
+            "classification": trip.record.classification,
+            "routes": [c.policy_view for c in candidates],
+        }
+        decision = await self.engine.decide(policy_input)
+        self.metrics.policy_evaluation.labels(engine=decision.engine).observe(decision.eval_seconds)
+        trip.record.policy = {
+            "engine": decision.engine,
+            "revision": decision.revision,
+            "allow": decision.allow,
+            "routes": list(decision.routes),
+            "reasons": list(decision.reasons),
+            "obligations": decision.obligations.to_dict(),
+            "eval_ms": round(decision.eval_seconds * 1000, 4),
+            "error": decision.error,
+            "engine_decision_id": decision.engine_decision_id,
+        }
+        if decision.fail_closed:
+            trip.decision = "error"
+            raise RouterError(
+                503,
+                "policy_unavailable",
+                "the routing policy could not decide; nothing was sent (fail closed)",
+                kind="api_error",
+                details={"reasons": list(decision.reasons)},
+            )
+        if not decision.allow:
+            trip.decision = "deny"
+            raise RouterError(
+                403,
+                "policy_denied",
+                "the routing policy denied this request: " + "; ".join(decision.reasons),
+                kind="policy_denied",
+                details={"reasons": list(decision.reasons)},
+            )
+        trip.decision = "allow"
+        return decision
+
+    def _plans(
+        self,
+        api: ClientApi,
+        parsed: ParsedRequest,
+        classification: Classification,
+        decision: Decision,
+        candidates: list[Candidate],
+        trip: _Trip,
+    ) -> list[Plan]:
+        body = parsed.body
+        redact_categories = set(decision.obligations.redact)
+        if redact_categories and any(
+            f.category in redact_categories for f in classification.findings
+        ):
+            body = redact(body, parsed.segments, classification.findings, redact_categories)
+        by_id = {c.id: c for c in candidates}
+        prefs = decision.obligations.provider_preferences
+        plans: list[Plan] = []
+        for route_id in decision.routes:
+            cand = by_id.get(route_id)
+            if cand is None:  # the engine already drops these; never trust, always verify
+                continue
+            up = cand.upstream
+            try:
+                url = up.url(api.endpoint)
+                translator = up.translator(api.schema)(api.endpoint)
+            except UnsupportedRoute as exc:
+                trip.record.outcome.setdefault("skipped", []).append(
+                    {"route": route_id, "reason": str(exc)}
+                )
+                continue
+
+            def build(t: Any = translator, c: Candidate = cand) -> bytes:
+                out = t.request_body(body, c.model)
+                c.upstream.apply_obligations(out, prefs)
+                return orjson.dumps(out)
+
+            plans.append(Plan(route_id, up, url, translator, build))
+        return plans
+
+    def _reply(
+        self, api: ClientApi, opened: Opened, candidates: list[Candidate], trip: _Trip
+    ) -> Reply:
+        plan = opened.plan
+        trip.served_by = next(c for c in candidates if c.id == plan.route_id)
+        trip.ready_at = time.perf_counter()
+        trip.ttfb = trip.ready_at - trip.started
+        trip.status = opened.status
+        headers = {
+            **opened.headers,
+            DECISION_HEADER: trip.record.decision_id,
+            ROUTE_HEADER: plan.route_id,
+        }
+        if opened.response is None:
+            trip.usage = plan.translator.usage.to_dict()
+            if opened.status >= 400:
+                trip.error_code = "upstream_client_error"
+            return Reply(opened.status, headers, opened.body)
+        return Reply(opened.status, headers, stream=self._relay(api, opened, trip))
+
+    async def _relay(
+        self, api: ClientApi, opened: Opened, trip: _Trip
+    ) -> AsyncGenerator[bytes, None]:
+        response = opened.response
+        assert response is not None
+        translator = opened.plan.translator
+        failure: RouterError | None = None
+        try:
+            yield opened.body
+            while chunk := await response.content.readany():
+                out = translator.response_chunk(chunk)
+                if out:
+                    yield out
+            tail = translator.response_end()
+            if tail:
+                yield tail
+            if not translator.complete:
+                failure = RouterError(
+                    502,
+                    "upstream_stream_cut",
+                    "the upstream ended the stream early",
+                    kind="api_error",
+                )
+        except (aiohttp.ClientError, TimeoutError):
+            failure = RouterError(
+                502, "upstream_stream_error", "the upstream stream failed", kind="api_error"
+            )
+        finally:
+            response.close()
+            trip.usage = translator.usage.to_dict()
+        if failure is not None:
+            trip.error_code = failure.code
+            yield api.stream_error(failure, trip.record.decision_id)
+
+    def _error_reply(self, trip: _Trip, err: RouterError) -> Reply:
+        trip.status, trip.error_code = err.status, err.code
+        trip.ready_at = time.perf_counter()
+        headers = {
+            "content-type": "application/json",
+            DECISION_HEADER: trip.record.decision_id,
+            **err.headers,
+        }
+        return Reply(err.status, headers, trip.api.error_body(err, trip.record.decision_id))
+
+    def _finish(self, trip: _Trip) -> None:
+        now = time.perf_counter()
+        record, cand = trip.record, trip.served_by
+        record.attempts = trip.dispatch.attempts
+        ready = trip.ready_at if trip.ready_at is not None else now
+        overhead = max(0.0, ready - trip.started - trip.dispatch.upstream_seconds)
+        record.outcome.update(
+            {
+                "status": 499 if trip.disconnected else trip.status,
+                "error_code": "client_disconnected" if trip.disconnected else trip.error_code,
+                "route": cand.id if cand else None,
+                "ttfb_ms": round(trip.ttfb * 1000, 3) if trip.ttfb is not None else None,
+                "duration_ms": round((now - trip.started) * 1000, 3),
+                "overhead_ms": round(overhead * 1000, 4),
+                "usage": trip.usage,
+            }
+        )
+        self.audit.emit(record)
+
+        m = self.metrics
+        provider = cand.upstream.name if cand else "none"
+        kind = cand.upstream.kind if cand else "none"
+        m.requests.labels(
+            api=trip.api.name,
+            route_kind=kind,
+            provider=provider,
+            decision=trip.decision,
+            level=trip.level,
+        ).inc()
+        m.overhead.observe(overhead)
+        if cand is not None:
+            m.request_duration.labels(provider=provider, route_kind=kind).observe(
+                now - trip.started
+            )
+            if trip.usage:
+                m.tokens.labels(provider=provider, type="prompt").inc(trip.usage["prompt_tokens"])
+                m.tokens.labels(provider=provider, type="completion").inc(
+                    trip.usage["completion_tokens"]
+                )

@@ -1,0 +1,96 @@
+"""The translator interface: one implementation per (client schema, backend schema) pair.
+
+Modelled on Envoy AI Gateway: a translator sees the request body, the response headers,
+each response body chunk (then the end of the stream) and upstream errors, and returns what
+the other side should see. One instance serves one upstream attempt, so it may keep state
+(e.g. a partial SSE line, the token usage seen so far).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+RELAYED_RESPONSE_HEADERS = frozenset(
+    {"content-type", "x-request-id", "openai-processing-ms", "openai-version", "retry-after"}
+)
+"""Upstream headers the app may see. Everything else (cookies, rate-limit details of the
+sidecar's own key, server banners) stays behind the sidecar."""
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    seen: bool = False
+
+    def update(self, usage: Any) -> None:
+        if not isinstance(usage, dict):
+            return
+        self.prompt_tokens = _int(usage.get("prompt_tokens"))
+        self.completion_tokens = _int(usage.get("completion_tokens"))
+        self.total_tokens = _int(usage.get("total_tokens")) or (
+            self.prompt_tokens + self.completion_tokens
+        )
+        self.seen = True
+
+    def to_dict(self) -> dict[str, int] | None:
+        if not self.seen:
+            return None
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+class Translator(Protocol):
+    usage: Usage
+    complete: bool
+    """True once the response (or stream) reached its documented end."""
+
+    def request_body(self, body: dict[str, Any], model: str) -> dict[str, Any]: ...
+
+    def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]: ...
+
+    def response_body(self, body: bytes) -> bytes: ...
+
+    def response_chunk(self, chunk: bytes) -> bytes: ...
+
+    def response_end(self) -> bytes: ...
+
+    def error(self, status: int, body: bytes) -> tuple[int, bytes]: ...
+
+
+TranslatorFactory = Callable[[str], Translator]
+"""Builds a translator for one attempt, given the client endpoint (e.g. `chat_completions`)."""
+
+
+def relayed_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() in RELAYED_RESPONSE_HEADERS}
+
+
+class SSELines:
+    """Splits a byte stream into complete SSE lines without copying the relayed chunks.
+
+    Only lines are returned; the caller decides which few are worth parsing as JSON.
+    """
+
+    def __init__(self) -> None:
+        self._partial = b""
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._partial)
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        data = self._partial + chunk if self._partial else chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        return lines

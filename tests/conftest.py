@@ -1,0 +1,144 @@
+"""Shared fixtures: loopback providers speaking OpenAI's wire format, and a real sidecar.
+
+Three providers mirror a typical deployment: an aggregator with no DPA (OpenRouter), a direct
+provider with a DPA (OpenAI) and a direct provider with a DPA and a BAA (Google). Each test
+gets fresh ones, so recorded bodies belong to that test alone.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openai
+import orjson
+import pytest
+from sidecar.emulators.openai import OpenAIEmulator
+
+from sidecar.app import Sidecar
+from sidecar.config import Config
+from sidecar.serve import Running
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = ROOT / "policies"
+KEYS = {
+    "openrouter": "sk-or-test-7f3a9c1d2e",
+    "openai": "sk-openai-test-4b8e6d0f1a",
+    "google": "gm-test-9c2d7e5b3f",
+}
+APP_KEY = "sk-app-must-never-be-forwarded-31337"
+PROVIDERS: dict[str, dict[str, Any]] = {
+    "openrouter": {"kind": "aggregator", "compliance": {"regions": ["us"]}},
+    "openai": {"kind": "direct", "compliance": {"dpa": True, "regions": ["us"]}},
+    "google": {"kind": "direct", "compliance": {"dpa": True, "baa": True, "regions": ["us"]}},
+}
+ROUTES = [
+    {"provider": "openrouter", "model": "openai/gpt-4o"},
+    {"provider": "openai", "model": "gpt-4o"},
+    {"provider": "google", "model": "gemini-2.5-flash"},
+]
+
+
+def config_dict(urls: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    providers = {
+        name: {
+            **spec,
+            "base_url": urls[name],
+            "api_key_env": f"TEST_{name.upper()}_KEY",
+            "timeouts": {"connect": 2, "first_byte": 2, "total": 5},
+        }
+        for name, spec in PROVIDERS.items()
+    }
+    data: dict[str, Any] = {
+        "listen": {"host": "127.0.0.1", "port": 0},
+        "admin": {"host": "127.0.0.1", "port": 0},
+        "providers": providers,
+        "models": {
+            "gpt-4o": {"aliases": ["openai/gpt-4o"], "routes": ROUTES},
+            "embed-small": {
+                "routes": [
+                    {"provider": "openrouter", "model": "openai/text-embedding-3-small"},
+                    {"provider": "openai", "model": "text-embedding-3-small"},
+                ]
+            },
+        },
+        "policy": {"path": str(POLICIES)},
+        "workload": {"namespace": "claims", "pod": "claims-api-1", "service_account": "claims"},
+    }
+    data.update(overrides)
+    return data
+
+
+def key_environ() -> dict[str, str]:
+    return {f"TEST_{name.upper()}_KEY": key for name, key in KEYS.items()}
+
+
+@dataclass
+class Harness:
+    upstreams: dict[str, OpenAIEmulator]
+    sidecar: Sidecar
+    running: Running
+    audit: io.BytesIO
+    client: openai.AsyncOpenAI
+
+    @property
+    def base_url(self) -> str:
+        return self.running.app_url + "/v1"
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        return [orjson.loads(line) for line in self.audit.getvalue().splitlines()]
+
+    def received_by(self, name: str) -> int:
+        return len(self.upstreams[name].received)
+
+    def metric(self, name: str, **labels: str) -> float:
+        value = self.sidecar.metrics.registry.get_sample_value(name, labels)
+        return value or 0.0
+
+
+@pytest.fixture
+async def upstreams() -> AsyncIterator[dict[str, OpenAIEmulator]]:
+    emulators = {name: OpenAIEmulator(name, key) for name, key in KEYS.items()}
+    for emu in emulators.values():
+        await emu.start()
+    yield emulators
+    for emu in emulators.values():
+        await emu.stop()
+
+
+HarnessFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_harness(
+    upstreams: dict[str, OpenAIEmulator],
+) -> AsyncIterator[HarnessFactory]:
+    started: list[Harness] = []
+
+    async def factory(environ: dict[str, str] | None = None, **overrides: Any) -> Harness:
+        urls = {name: emu.base_url for name, emu in upstreams.items()}
+        config = Config.model_validate(config_dict(urls, **overrides))
+        audit = io.BytesIO()
+        env = key_environ() if environ is None else environ
+        sidecar = Sidecar.build(config, audit_stream=audit, environ=env)
+        running = await Running(sidecar).start()
+        client = openai.AsyncOpenAI(
+            base_url=running.app_url + "/v1", api_key=APP_KEY, max_retries=0, timeout=10
+        )
+        harness = Harness(upstreams, sidecar, running, audit, client)
+        started.append(harness)
+        return harness
+
+    yield factory
+    for harness in started:
+        await harness.client.close()
+        await harness.running.stop()
+
+
+@pytest.fixture
+async def harness(make_harness: HarnessFactory) -> Harness:
+    h: Harness = await make_harness()
+    return h
