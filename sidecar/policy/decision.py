@@ -1,0 +1,74 @@
+"""Turns an engine's JSON result into a Decision, trusting nothing in it.
+
+Shared by every engine, so the fail-closed rules are written once: an undefined or
+malformed decision, or `allow` other than the boolean true, denies; route ids that are not
+among the input's routes are dropped, with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from sidecar.policy.model import Decision, Obligations
+
+
+def failed_decision(error: str, engine: str, revision: str, elapsed: float) -> Decision:
+    """The fail-closed decision: no route, and `error` says why (never input content)."""
+    return Decision(
+        allow=False,
+        routes=(),
+        reasons=(f"policy evaluation failed: {error}",),
+        obligations=Obligations(),
+        engine=engine,
+        revision=revision,
+        eval_seconds=elapsed,
+        error=error,
+    )
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def parse_decision(
+    raw: str | bytes, policy_input: dict[str, Any], engine: str, revision: str, elapsed: float
+) -> Decision:
+    try:
+        result = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return failed_decision("malformed_result", engine, revision, elapsed)
+    if not isinstance(result, dict):
+        return failed_decision("undefined_decision", engine, revision, elapsed)
+    allow = result.get("allow")
+    routes = _strings(result.get("routes", []))
+    reasons = _strings(result.get("reasons", []))
+    obligations = result.get("obligations", {})
+    if not isinstance(allow, bool) or routes is None or reasons is None:
+        return failed_decision("malformed_decision", engine, revision, elapsed)
+    if not isinstance(obligations, dict):
+        return failed_decision("malformed_obligations", engine, revision, elapsed)
+    redact = _strings(obligations.get("redact", []))
+    prefs = obligations.get("provider_preferences", {})
+    if redact is None or not isinstance(prefs, dict):
+        return failed_decision("malformed_obligations", engine, revision, elapsed)
+
+    known = {r.get("id") for r in policy_input.get("routes", []) if isinstance(r, dict)}
+    kept = tuple(r for r in routes if r in known)
+    if len(kept) != len(routes):
+        dropped = sorted(set(routes) - known)
+        reasons = (*reasons, f"sidecar dropped routes not offered to the policy: {', '.join(dropped)}")
+    allowed = allow is True and bool(kept)
+    return Decision(
+        allow=allowed,
+        routes=kept if allowed else (),
+        reasons=reasons,
+        obligations=Obligations(redact=redact, provider_preferences=prefs),
+        engine=engine,
+        revision=revision,
+        eval_seconds=elapsed,
+        engine_decision_id=result.get("decision_id") if isinstance(result.get("decision_id"), str) else None,
+    )
