@@ -33,9 +33,9 @@ from sidecar.emulators.openai import OpenAIEmulator
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"openrouter": "bench-or-key", "openai": "bench-oa-key"}
 WORDS = (
-    "the quarterly report shows steady growth in subscriptions while churn fell slightly "
-    "after the onboarding redesign and support response times improved across regions"
-).split()
+    "the quarterly report shows steady growth in subscriptions while churn fell slightly after "
+    "the onboarding redesign and support response times improved across regions"
+).split(" ")
 
 
 def prompt_4kb(rng: random.Random, pii: bool) -> str:
@@ -66,24 +66,50 @@ async def start_sidecar(urls: dict[str, str], workdir: Path) -> tuple[subprocess
         "listen": {"host": "127.0.0.1", "port": 0},
         "admin": {"host": "127.0.0.1", "port": 0},
         "providers": {
-            "openrouter": {"kind": "aggregator", "base_url": urls["openrouter"],
-                           "api_key_env": "BENCH_OPENROUTER_KEY"},
-            "openai": {"kind": "direct", "base_url": urls["openai"], "api_key_env": "BENCH_OPENAI_KEY",
-                       "compliance": {"dpa": True}},
+            "openrouter": {
+                "kind": "aggregator",
+                "base_url": urls["openrouter"],
+                "api_key_env": "BENCH_OPENROUTER_KEY",
+            },
+            "openai": {
+                "kind": "direct",
+                "base_url": urls["openai"],
+                "api_key_env": "BENCH_OPENAI_KEY",
+                "compliance": {"dpa": True},
+            },
         },
-        "models": {"gpt-4o": {"routes": [{"provider": "openrouter", "model": "openai/gpt-4o"},
-                                         {"provider": "openai", "model": "gpt-4o"}]}},
+        "models": {
+            "gpt-4o": {
+                "routes": [
+                    {"provider": "openrouter", "model": "openai/gpt-4o"},
+                    {"provider": "openai", "model": "gpt-4o"},
+                ]
+            }
+        },
         "policy": {"path": str(ROOT / "policies")},
         "audit": {"sink": "file", "path": str(workdir / "audit.jsonl")},
     }
     cfg = workdir / "config.yaml"
     cfg.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "BENCH_OPENROUTER_KEY": KEYS["openrouter"], "BENCH_OPENAI_KEY": KEYS["openai"]}
-    cmd = [sys.executable, "-m", "sidecar.cli", "serve", "--config", str(cfg), "--log-level", "info"]
+    env = {
+        **os.environ,
+        "BENCH_OPENROUTER_KEY": KEYS["openrouter"],
+        "BENCH_OPENAI_KEY": KEYS["openai"],
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "sidecar.cli",
+        "serve",
+        "--config",
+        str(cfg),
+        "--log-level",
+        "info",
+    ]
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         cmd = ["taskset", "-c", "0", *cmd]
         os.sched_setaffinity(0, {1})
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, cwd=ROOT)  # noqa: ASYNC220
     assert proc.stderr is not None
     loop = asyncio.get_running_loop()
     while True:
@@ -115,7 +141,9 @@ async def run(requests: int, pii_share: float) -> dict[str, Any]:
         await emu.start()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        proc, sidecar_url = await start_sidecar({n: e.base_url for n, e in emulators.items()}, workdir)
+        proc, sidecar_url = await start_sidecar(
+            {n: e.base_url for n, e in emulators.items()}, workdir
+        )
         try:
             direct: list[float] = []
             through: list[float] = []
@@ -124,15 +152,25 @@ async def run(requests: int, pii_share: float) -> dict[str, Any]:
                 for _ in range(requests):
                     pii = rng.random() < pii_share
                     text = prompt_4kb(rng, pii)
-                    bodies.append((pii, orjson.dumps(
-                        {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]})))
+                    bodies.append(
+                        (
+                            pii,
+                            orjson.dumps(
+                                {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
+                            ),
+                        )
+                    )
                 for _pii, body in bodies[:50]:  # warm-up: connections, caches
                     await timed_post(session, sidecar_url + "/v1/chat/completions", body, "app")
                 for pii, body in bodies:
                     target = emulators["openai" if pii else "openrouter"]
                     key = KEYS["openai" if pii else "openrouter"]
-                    direct.append(await timed_post(session, target.base_url + "/chat/completions", body, key))
-                    through.append(await timed_post(session, sidecar_url + "/v1/chat/completions", body, "app"))
+                    direct.append(
+                        await timed_post(session, target.base_url + "/chat/completions", body, key)
+                    )
+                    through.append(
+                        await timed_post(session, sidecar_url + "/v1/chat/completions", body, "app")
+                    )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -148,7 +186,8 @@ async def run(requests: int, pii_share: float) -> dict[str, Any]:
         "pii_share": pii_share,
         "concurrency": 1,
         "pinning": "sidecar on cpu 0, load generator and upstream on cpu 1"
-        if (os.cpu_count() or 1) > 1 else "none (single core)",
+        if (os.cpu_count() or 1) > 1
+        else "none (single core)",
         "direct": summary(direct),
         "through_sidecar": summary(through),
         "added_latency": summary(added),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -96,7 +96,7 @@ class Sidecar:
         app.router.add_get("/v1/models", self._models)
         return app
 
-    def _handler(self, api: ClientApi) -> web.Handler:
+    def _handler(self, api: ClientApi) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             return await self._serve(api, request)
 

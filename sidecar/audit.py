@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import MutableMapping
 from typing import Any, BinaryIO
 
 import orjson
@@ -71,16 +71,18 @@ class AuditLog:
                 stream = self._owned = open(cfg.path, "ab")  # noqa: SIM115 - closed in close()
             else:
                 stream = sys.stdout.buffer
+        # Own wrapper class: the diagnostic log level must never filter audit records out.
         self._logger = structlog.wrap_logger(
             structlog.BytesLogger(stream),
             processors=[_render],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
             context_class=dict,
             cache_logger_on_first_use=True,
         )
         self.count = 0
 
     def emit(self, record: AuditRecord) -> None:
-        self._logger.msg(event="audit", **record.to_dict())
+        self._logger.info("audit", **record.to_dict())
         self.count += 1
 
     def close(self) -> None:

@@ -110,15 +110,15 @@ async def run_demo(policies: Path) -> int:
         )
         stack.push_async_callback(client.close)
         results = [await _send(client, text, hdrs) for _, text, hdrs in REQUESTS]
-        metrics = sidecar.metrics.exposition().decode()
+        exposition = sidecar.metrics.exposition().decode()
 
     records = [orjson.loads(line) for line in audit.getvalue().splitlines()]
     _print_table(results, records)
     print("\nAudit records (one per request; no prompt text, no keys):")
-    for line in audit.getvalue().splitlines():
-        print("  " + line.decode())
+    for raw in audit.getvalue().splitlines():
+        print("  " + raw.decode())
     print("\nMetrics (excerpt from the admin listener's /metrics):")
-    for line in metrics.splitlines():
+    for line in exposition.splitlines():
         if line.startswith(
             (
                 "llm_router_requests_total",

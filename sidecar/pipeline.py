@@ -103,8 +103,8 @@ class Pipeline:
                     error_type=type(exc).__name__,
                     traceback="".join(traceback.format_tb(exc.__traceback__)),
                 )
-                err = RouterError(500, "internal_error", "the router failed", kind="api_error")
-                reply = self._error_reply(trip, err)
+                internal = RouterError(500, "internal_error", "the router failed", kind="api_error")
+                reply = self._error_reply(trip, internal)
             yield reply
         except (asyncio.CancelledError, ConnectionError):
             trip.disconnected = True
@@ -327,7 +327,15 @@ class Pipeline:
                     "the upstream ended the stream early",
                     kind="api_error",
                 )
-        except (aiohttp.ClientError, TimeoutError):
+        except aiohttp.ClientPayloadError:
+            failure = RouterError(
+                502, "upstream_stream_cut", "the upstream ended the stream early", kind="api_error"
+            )
+        except TimeoutError:
+            failure = RouterError(
+                504, "upstream_stream_timeout", "the upstream stream stalled", kind="api_error"
+            )
+        except aiohttp.ClientError:
             failure = RouterError(
                 502, "upstream_stream_error", "the upstream stream failed", kind="api_error"
             )

@@ -16,6 +16,9 @@ from sidecar.app import Sidecar
 
 log = structlog.get_logger("llm_router.serve")
 
+SHUTDOWN_GRACE = 30.0
+"""Seconds in-flight requests get to finish after SIGTERM (below the pod's grace period)."""
+
 
 class Running:
     """Both listeners up; `app_url`/`admin_url` tell where (ports may have been 0)."""
@@ -47,7 +50,7 @@ class Running:
 
 
 async def _site(runner: web.AppRunner, host: str, port: int) -> str:
-    site = web.TCPSite(runner, host, port, shutdown_timeout=30.0)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     server = site._server
     sockets = getattr(server, "sockets", None) or []

@@ -16,10 +16,10 @@ from typing import Any
 import openai
 import orjson
 import pytest
-from sidecar.emulators.openai import OpenAIEmulator
 
 from sidecar.app import Sidecar
 from sidecar.config import Config
+from sidecar.emulators.openai import OpenAIEmulator
 from sidecar.serve import Running
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -126,3 +126,18 @@ async def test_admin_endpoints_and_no_metrics_on_app_port(harness: Harness) -> N
         for path in ("/metrics", "/healthz", "/readyz"):
             async with s.get(app + path) as r:
                 assert r.status == 404
+
+
+def test_audit_records_survive_a_quiet_log_level() -> None:
+    import io
+
+    from sidecar.audit import AuditLog, AuditRecord, configure_logging
+    from sidecar.config import AuditConfig
+
+    configure_logging("error")
+    try:
+        stream = io.BytesIO()
+        AuditLog(AuditConfig(), stream).emit(AuditRecord("d1", "openai.chat_completions", {}))
+        assert b'"decision_id":"d1"' in stream.getvalue()
+    finally:
+        configure_logging("info")

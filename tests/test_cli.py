@@ -13,8 +13,8 @@ import openai
 import orjson
 import pytest
 import yaml
-from sidecar.emulators.openai import OpenAIEmulator
 
+from sidecar.emulators.openai import OpenAIEmulator
 from tests.conftest import APP_KEY, KEYS, POLICIES, config_dict, key_environ
 from tests.test_routing import EMAIL, user
 

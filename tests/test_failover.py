@@ -6,8 +6,8 @@ import asyncio
 
 import openai
 import pytest
-from sidecar.emulators.openai import Fault
 
+from sidecar.emulators.openai import Fault
 from tests.conftest import Harness
 from tests.test_routing import EMAIL, user
 

@@ -117,7 +117,9 @@ class OpenAIEmulator:
 
     # ---- request handling ---------------------------------------------------------------
 
-    async def _admit(self, request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
+    async def _admit(
+        self, request: web.Request
+    ) -> tuple[dict[str, Any] | None, web.Response | None]:
         raw = await request.read()
         try:
             parsed = orjson.loads(raw) if raw else None
@@ -137,7 +139,9 @@ class OpenAIEmulator:
         if status == 429:
             headers["retry-after"] = "1"
         return web.Response(
-            status=status, body=error_body(status, message), headers=headers,
+            status=status,
+            body=error_body(status, message),
+            headers=headers,
             content_type="application/json",
         )
 
@@ -190,37 +194,68 @@ class OpenAIEmulator:
         tool_call = None
         if wants_tool:
             name = tools[0].get("function", {}).get("name", "tool")
-            tool_call = {"id": "call_" + uuid.uuid4().hex[:24], "type": "function",
-                         "function": {"name": name, "arguments": '{"city": "Paris"}'}}
+            tool_call = {
+                "id": "call_" + uuid.uuid4().hex[:24],
+                "type": "function",
+                "function": {"name": name, "arguments": '{"city": "Paris"}'},
+            }
         if not body.get("stream"):
-            message: dict[str, Any] = {"role": "assistant", "content": None if tool_call else answer,
-                                       "refusal": None}
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": None if tool_call else answer,
+                "refusal": None,
+            }
             if tool_call:
                 message["tool_calls"] = [tool_call]
             payload = {
-                "id": ident, "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "message": message, "logprobs": None,
-                             "finish_reason": "tool_calls" if tool_call else "stop"}],
-                "usage": usage, "system_fingerprint": "fp_emulator",
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": message,
+                        "logprobs": None,
+                        "finish_reason": "tool_calls" if tool_call else "stop",
+                    }
+                ],
+                "usage": usage,
+                "system_fingerprint": "fp_emulator",
             }
             if self.name == "openrouter":
                 payload["provider"] = "OpenAI"
-            return web.Response(body=orjson.dumps(payload), headers=self._headers(),
-                                content_type="application/json")
-        return await self._stream(request, body, fault, ident, created, model, pieces, usage, tool_call)
+            return web.Response(
+                body=orjson.dumps(payload), headers=self._headers(), content_type="application/json"
+            )
+        return await self._stream(
+            request, body, fault, ident, created, model, pieces, usage, tool_call
+        )
 
     async def _stream(
-        self, request: web.Request, body: dict[str, Any], fault: Fault | None, ident: str,
-        created: int, model: str, pieces: list[str], usage: dict[str, int],
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        fault: Fault | None,
+        ident: str,
+        created: int,
+        model: str,
+        pieces: list[str],
+        usage: dict[str, int],
         tool_call: dict[str, Any] | None,
     ) -> web.StreamResponse:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
             obj: dict[str, Any] = {
-                "id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
                 "system_fingerprint": "fp_emulator",
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
             }
             if include_usage:
                 obj["usage"] = None
@@ -229,22 +264,48 @@ class OpenAIEmulator:
         events = [chunk({"role": "assistant", "content": ""})]
         if tool_call:
             fn = tool_call["function"]
-            events.append(chunk({"tool_calls": [{"index": 0, "id": tool_call["id"], "type": "function",
-                                                 "function": {"name": fn["name"], "arguments": ""}}]}))
+            events.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": tool_call["id"],
+                                "type": "function",
+                                "function": {"name": fn["name"], "arguments": ""},
+                            }
+                        ]
+                    }
+                )
+            )
             for part in _split(fn["arguments"], 3):
-                events.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]}))
+                events.append(
+                    chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
+                )
             events.append(chunk({}, "tool_calls"))
         else:
             events.extend(chunk({"content": piece}) for piece in pieces)
             events.append(chunk({}, "stop"))
         if include_usage:
-            final = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                     "system_fingerprint": "fp_emulator", "choices": [], "usage": usage}
+            final = {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_emulator",
+                "choices": [],
+                "usage": usage,
+            }
             events.append(b"data: " + orjson.dumps(final) + b"\n\n")
         events.append(b"data: [DONE]\n\n")
 
-        response = web.StreamResponse(headers={**self._headers(), "Content-Type": "text/event-stream",
-                                               "Cache-Control": "no-cache"})
+        response = web.StreamResponse(
+            headers={
+                **self._headers(),
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+            }
+        )
         await response.prepare(request)
         for i, event in enumerate(events):
             if fault is not None and i == 1 and fault.kind == "stall_stream":
@@ -273,20 +334,30 @@ class OpenAIEmulator:
             vector = _vector(orjson.dumps(item))
             embedding: Any = (
                 base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
-                if as_base64 else vector
+                if as_base64
+                else vector
             )
             data.append({"object": "embedding", "index": i, "embedding": embedding})
         tokens = sum(max(1, len(str(x)) // 4) for x in inputs)
-        payload = {"object": "list", "data": data, "model": body.get("model"),
-                   "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
-        return web.Response(body=orjson.dumps(payload), headers=self._headers(),
-                            content_type="application/json")
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": body.get("model"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        return web.Response(
+            body=orjson.dumps(payload), headers=self._headers(), content_type="application/json"
+        )
 
     async def _models(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return self._error(401)
-        payload = {"object": "list", "data": [
-            {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}]}
+        payload = {
+            "object": "list",
+            "data": [
+                {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}
+            ],
+        }
         return web.Response(body=orjson.dumps(payload), content_type="application/json")
 
 

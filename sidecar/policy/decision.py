@@ -60,7 +60,10 @@ def parse_decision(
     kept = tuple(r for r in routes if r in known)
     if len(kept) != len(routes):
         dropped = sorted(set(routes) - known)
-        reasons = (*reasons, f"sidecar dropped routes not offered to the policy: {', '.join(dropped)}")
+        reasons = (
+            *reasons,
+            f"sidecar dropped routes not offered to the policy: {', '.join(dropped)}",
+        )
     allowed = allow is True and bool(kept)
     return Decision(
         allow=allowed,
@@ -70,5 +73,7 @@ def parse_decision(
         engine=engine,
         revision=revision,
         eval_seconds=elapsed,
-        engine_decision_id=result.get("decision_id") if isinstance(result.get("decision_id"), str) else None,
+        engine_decision_id=result.get("decision_id")
+        if isinstance(result.get("decision_id"), str)
+        else None,
     )

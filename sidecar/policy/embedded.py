@@ -22,11 +22,21 @@ from sidecar.policy.model import DECISION_QUERY, POLICY_INPUT_VERSION, Decision
 
 SMOKE_INPUT: dict[str, Any] = {
     "version": POLICY_INPUT_VERSION,
-    "request": {"id": "smoke", "api": "openai.chat_completions", "model": "m", "stream": False,
-                "declared": {}},
+    "request": {
+        "id": "smoke",
+        "api": "openai.chat_completions",
+        "model": "m",
+        "stream": False,
+        "declared": {},
+    },
     "workload": {"namespace": "", "pod": "", "service_account": "", "labels": {}},
-    "classification": {"level": "public", "categories": [], "tags": {}, "sources": ["content"],
-                       "truncated": False},
+    "classification": {
+        "level": "public",
+        "categories": [],
+        "tags": {},
+        "sources": ["content"],
+        "truncated": False,
+    },
     "routes": [],
 }
 
@@ -49,7 +59,9 @@ class EmbeddedEngine:
             engine.set_input_json(orjson.dumps(SMOKE_INPUT).decode())
             raw = engine.eval_rule_as_json(DECISION_QUERY)
         except Exception as exc:
-            raise PolicyLoadError(f"{path}: evaluating {DECISION_QUERY}: {engine_message(exc)}") from None
+            raise PolicyLoadError(
+                f"{path}: evaluating {DECISION_QUERY}: {engine_message(exc)}"
+            ) from None
         if not isinstance(orjson.loads(raw), dict):
             raise PolicyLoadError(f"{path}: {DECISION_QUERY} is not defined for a sample input")
         return loaded

@@ -62,10 +62,14 @@ def run_policy_tests(path: Path) -> PolicyTestReport:
         started = time.perf_counter()
         try:
             value = orjson.loads(engine.eval_rule_as_json(query))
-            error = None if value is True else "undefined" if value == "<undefined>" else f"= {value!r}"
+            error = (
+                None if value is True else "undefined" if value == "<undefined>" else f"= {value!r}"
+            )
         except Exception as exc:
             error = engine_message(exc)
-        report.results.append(TestResult(query, error is None, time.perf_counter() - started, error))
+        report.results.append(
+            TestResult(query, error is None, time.perf_counter() - started, error)
+        )
     return report
 
 
