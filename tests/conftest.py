@@ -8,6 +8,8 @@ gets fresh ones, so recorded bodies belong to that test alone.
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,8 @@ import pytest
 
 from sidecar.app import Sidecar
 from sidecar.config import Config
+from sidecar.demo import PROVIDERS as DEMO_PROVIDERS
+from sidecar.demo import ROUTES as DEMO_ROUTES
 from sidecar.emulators.openai import OpenAIEmulator
 from sidecar.serve import Running
 
@@ -30,16 +34,9 @@ KEYS = {
     "google": "gm-test-9c2d7e5b3f",
 }
 APP_KEY = "sk-app-must-never-be-forwarded-31337"
-PROVIDERS: dict[str, dict[str, Any]] = {
-    "openrouter": {"kind": "aggregator", "compliance": {"regions": ["us"]}},
-    "openai": {"kind": "direct", "compliance": {"dpa": True, "regions": ["us"]}},
-    "google": {"kind": "direct", "compliance": {"dpa": True, "baa": True, "regions": ["us"]}},
-}
-ROUTES = [
-    {"provider": "openrouter", "model": "openai/gpt-4o"},
-    {"provider": "openai", "model": "gpt-4o"},
-    {"provider": "google", "model": "gemini-2.5-flash"},
-]
+# The same three-provider topology as `llm-router demo`.
+PROVIDERS = DEMO_PROVIDERS
+ROUTES = DEMO_ROUTES
 
 
 def config_dict(urls: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -142,3 +139,14 @@ async def make_harness(
 async def harness(make_harness: HarnessFactory) -> Harness:
     h: Harness = await make_harness()
     return h
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `llm-router` as an operator would, in a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "sidecar.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

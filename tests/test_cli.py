@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,18 +14,12 @@ import pytest
 import yaml
 
 from sidecar.emulators.openai import OpenAIEmulator
-from tests.conftest import APP_KEY, KEYS, POLICIES, config_dict, key_environ
+from tests.conftest import APP_KEY, KEYS, POLICIES, config_dict, key_environ, run_cli
 from tests.test_routing import EMAIL, user
 
 
 def test_policy_test_command_passes_on_shipped_policies() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "sidecar.cli", "policy", "test", str(POLICIES)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_cli("policy", "test", str(POLICIES))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS" in proc.stdout and "FAIL" not in proc.stdout.replace("0 failed", "")
 
@@ -38,13 +31,7 @@ def test_policy_test_command_fails_on_a_failing_test(tmp_path: Path) -> None:
     (tmp_path / "extra_test.rego").write_text(
         "package llm_router_extra_test\n\nimport rego.v1\n\ntest_always_fails if {\n  1 == 2\n}\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "sidecar.cli", "policy", "test", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_cli("policy", "test", str(tmp_path))
     assert proc.returncode == 1
     assert "FAIL" in proc.stdout and "test_always_fails" in proc.stdout
 
@@ -109,7 +96,5 @@ async def test_serve_process_routes_logs_no_secrets_and_stops_on_sigterm(tmp_pat
 
 @pytest.mark.parametrize("argv", [["--help"], ["policy", "--help"]])
 def test_help(argv: list[str]) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "sidecar.cli", *argv], capture_output=True, text=True, check=False
-    )
+    proc = run_cli(*argv)
     assert proc.returncode == 0 and "usage" in proc.stdout

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sidecar.config import ConfigError, load_config, parse_config
 from sidecar.credentials import load_credential
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 DEFAULT = ROOT / "deploy" / "config" / "default.yaml"
 
@@ -71,12 +69,6 @@ def test_missing_env_key_is_unavailable_not_fatal() -> None:
 def test_serve_with_bad_config_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("providers: {}\nmodels: {}\nlisten: {hots: 1}\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "sidecar.cli", "serve", "--config", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = run_cli("serve", "--config", str(bad))
     assert proc.returncode == 2
     assert "listen.hots (line 3): unknown key" in proc.stderr
