@@ -18,6 +18,7 @@ import structlog
 from aiohttp import web
 
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
+from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
 from sidecar.api.openai import CHAT_COMPLETIONS, EMBEDDINGS
 from sidecar.audit import AuditLog
 from sidecar.catalog import Catalog
@@ -26,7 +27,7 @@ from sidecar.config import Config
 from sidecar.credentials import load_credential
 from sidecar.dispatch import Dispatcher
 from sidecar.metrics import Metrics
-from sidecar.pipeline import DECLARED_HEADER, Pipeline
+from sidecar.pipeline import ANTHROPIC_BETA_HEADER, DECLARED_HEADER, Pipeline
 from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.providers.upstream import Upstream
 from sidecar.workload import resolve_workload
@@ -93,6 +94,8 @@ class Sidecar:
         app = web.Application(client_max_size=self.config.limits.max_body_bytes)
         app.router.add_post("/v1/chat/completions", self._handler(CHAT_COMPLETIONS))
         app.router.add_post("/v1/embeddings", self._handler(EMBEDDINGS))
+        app.router.add_post("/v1/messages", self._handler(MESSAGES))
+        app.router.add_post("/v1/messages/count_tokens", self._handler(COUNT_TOKENS))
         app.router.add_get("/v1/models", self._models)
         return app
 
@@ -109,12 +112,15 @@ class Sidecar:
             except web.HTTPRequestEntityTooLarge:
                 raise BodyTooLarge() from None
 
-        declared = request.headers.get(DECLARED_HEADER)
         inbound = Inbound(
             content_type=request.content_type,
             content_length=request.content_length,
             read=read,
-            headers={DECLARED_HEADER: declared} if declared is not None else {},
+            headers={
+                name: request.headers[name]
+                for name in (DECLARED_HEADER, ANTHROPIC_BETA_HEADER)
+                if name in request.headers
+            },
         )
         async with self.pipeline.run(api, inbound) as reply:
             if reply.stream is None:

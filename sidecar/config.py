@@ -50,7 +50,7 @@ class Timeouts(_Strict):
 
 
 class ProviderConfig(_Strict):
-    api: Literal["openai"] = "openai"
+    api: Literal["openai", "anthropic", "azure_openai"] = "openai"
     kind: Literal["direct", "aggregator"]
     base_url: str
     api_key_env: str | None = None
@@ -59,6 +59,12 @@ class ProviderConfig(_Strict):
     timeouts: Timeouts = Timeouts()
     headers: dict[str, str] = Field(default_factory=dict)
     """Static extra headers, e.g. OpenRouter's HTTP-Referer / X-Title attribution."""
+    api_version: str | None = None
+    """Azure OpenAI's `api-version` query parameter (required for api: azure_openai)."""
+    anthropic_version: str = "2023-06-01"
+    default_max_tokens: int = Field(4096, gt=0)
+    """max_tokens sent to Anthropic when an OpenAI-format request gives none (Anthropic
+    requires it)."""
 
     @field_validator("base_url")
     @classmethod
@@ -71,6 +77,8 @@ class ProviderConfig(_Strict):
     def _one_key_source(self) -> ProviderConfig:
         if self.api_key_env and self.api_key_file:
             raise ValueError("set api_key_env or api_key_file, not both")
+        if self.api == "azure_openai" and not self.api_version:
+            raise ValueError("api: azure_openai needs api_version")
         return self
 
 

@@ -35,6 +35,7 @@ class Plan:
     translator: Translator
     body: Callable[[], bytes]
     """Serialised lazily: a route that is never tried costs nothing."""
+    anthropic_beta: str | None = None
 
 
 @dataclass(slots=True)
@@ -92,7 +93,7 @@ class Dispatcher:
         response: aiohttp.ClientResponse | None = None
         try:
             response = await up.session.post(
-                plan.url, data=plan.body(), headers=up.headers(key, stream), timeout=up.timeout()
+                plan.url, data=plan.body(), headers=up.headers(key, stream, plan.anthropic_beta), timeout=up.timeout()
             )
             status = response.status
             outcome = _outcome(status)

@@ -13,7 +13,7 @@ import hashlib
 import time
 import traceback
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +32,7 @@ from sidecar.dispatch import Dispatcher, DispatchLog, Opened, Plan
 from sidecar.errors import RouterError
 from sidecar.metrics import Metrics
 from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
+from sidecar.providers.base import UnsupportedFeature
 from sidecar.providers.upstream import UnsupportedRoute
 from sidecar.workload import Workload
 
@@ -40,6 +41,12 @@ log = structlog.get_logger("llm_router.pipeline")
 DECLARED_HEADER = "x-llm-data-class"
 DECISION_HEADER = "x-llm-router-decision-id"
 ROUTE_HEADER = "x-llm-router-route"
+ANTHROPIC_BETA_HEADER = "anthropic-beta"
+"""Passed through to Anthropic upstreams: the app opts into beta features itself."""
+
+
+def _serializer(body: dict[str, Any]) -> Callable[[], bytes]:
+    return lambda: orjson.dumps(body)
 
 
 @dataclass(slots=True)
@@ -138,7 +145,8 @@ class Pipeline:
         classification = self._classify(parsed, declared, trip)
         decision = await self._decide(api, parsed, declared, classification, candidates, trip)
 
-        plans = self._plans(api, parsed, classification, decision, candidates, trip)
+        beta = inbound.headers.get(ANTHROPIC_BETA_HEADER)
+        plans = self._plans(api, parsed, classification, decision, candidates, trip, beta)
         opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch)
         return self._reply(api, opened, candidates, trip)
 
@@ -252,6 +260,7 @@ class Pipeline:
         decision: Decision,
         candidates: list[Candidate],
         trip: _Trip,
+        inbound_beta: str | None,
     ) -> list[Plan]:
         body = parsed.body
         redact_categories = set(decision.obligations.redact)
@@ -262,26 +271,29 @@ class Pipeline:
         by_id = {c.id: c for c in candidates}
         prefs = decision.obligations.provider_preferences
         plans: list[Plan] = []
+        skipped: list[str] = []
         for route_id in decision.routes:
             cand = by_id.get(route_id)
             if cand is None:  # the engine already drops these; never trust, always verify
                 continue
             up = cand.upstream
             try:
-                url = up.url(api.endpoint)
-                translator = up.translator(api.schema)(api.endpoint)
-            except UnsupportedRoute as exc:
-                trip.record.outcome.setdefault("skipped", []).append(
-                    {"route": route_id, "reason": str(exc)}
-                )
+                url = up.url(api.endpoint, cand.model)
+                translator = up.translator(api.schema, api.endpoint)
+                translated = translator.request_body(body, cand.model)
+            except (UnsupportedRoute, UnsupportedFeature) as exc:
+                skipped.append(f"{route_id}: {exc}")
                 continue
-
-            def build(t: Any = translator, c: Candidate = cand) -> bytes:
-                out = t.request_body(body, c.model)
-                c.upstream.apply_obligations(out, prefs)
-                return orjson.dumps(out)
-
-            plans.append(Plan(route_id, up, url, translator, build))
+            up.apply_obligations(translated, prefs)
+            plans.append(Plan(route_id, up, url, translator, _serializer(translated), inbound_beta))
+        if skipped:
+            trip.record.outcome["skipped"] = skipped
+        if not plans:
+            raise RouterError(
+                400,
+                "unsupported_feature",
+                "no allowed route can express this request: " + "; ".join(skipped),
+            )
         return plans
 
     def _reply(

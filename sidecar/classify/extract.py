@@ -13,6 +13,7 @@ import orjson
 from sidecar.classify.model import JsonPath, Segment
 
 SCHEMA_SUFFIX = "parameters"
+SCHEMA_SUFFIXES = frozenset({"parameters", "input_schema"})
 """Segments whose path ends here are tool schemas: scanned, never rewritten."""
 
 
@@ -64,6 +65,65 @@ def extract_openai_chat(body: dict[str, Any]) -> list[Segment]:
     functions = body.get("functions")
     for f, fn in enumerate(functions if isinstance(functions, list) else []):
         _function(segments, fn, ("functions", f))
+    return segments
+
+
+def _strings(segments: list[Segment], value: Any, path: JsonPath) -> None:
+    """Every string leaf of a JSON value (Anthropic tool inputs are objects, not strings)."""
+    stack: list[tuple[Any, JsonPath]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if node:
+                segments.append(Segment(where, node))
+        elif isinstance(node, dict):
+            stack.extend((v, (*where, k)) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((v, (*where, i)) for i, v in reversed(list(enumerate(node))))
+
+
+def _anthropic_blocks(segments: list[Segment], content: Any, path: JsonPath) -> None:
+    if isinstance(content, str):
+        if content:
+            segments.append(Segment(path, content))
+        return
+    for j, block in enumerate(content if isinstance(content, list) else []):
+        if not isinstance(block, dict):
+            continue
+        kind, where = block.get("type"), (*path, j)
+        if kind == "text" and isinstance(block.get("text"), str):
+            segments.append(Segment((*where, "text"), block["text"]))
+        elif kind == "thinking" and isinstance(block.get("thinking"), str):
+            segments.append(Segment((*where, "thinking"), block["thinking"]))
+        elif kind == "tool_use":
+            _strings(segments, block.get("input"), (*where, "input"))
+        elif kind == "tool_result":
+            _anthropic_blocks(segments, block.get("content"), (*where, "content"))
+        elif kind == "document":
+            source = block.get("source")
+            if isinstance(source, dict) and source.get("type") == "text":
+                _strings(segments, source.get("data"), (*where, "source", "data"))
+            _anthropic_blocks(segments, source.get("content") if isinstance(source, dict) else None,
+                              (*where, "source", "content"))
+
+
+def extract_anthropic_messages(body: dict[str, Any]) -> list[Segment]:
+    segments: list[Segment] = []
+    _anthropic_blocks(segments, body.get("system"), ("system",))
+    messages = body.get("messages")
+    for i, msg in enumerate(messages if isinstance(messages, list) else []):
+        if isinstance(msg, dict):
+            _anthropic_blocks(segments, msg.get("content"), ("messages", i, "content"))
+    tools = body.get("tools")
+    for t, tool in enumerate(tools if isinstance(tools, list) else []):
+        if not isinstance(tool, dict):
+            continue
+        if isinstance(tool.get("description"), str) and tool["description"]:
+            segments.append(Segment(("tools", t, "description"), tool["description"]))
+        schema = tool.get("input_schema")
+        if isinstance(schema, dict) and schema:
+            text = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS).decode()
+            segments.append(Segment(("tools", t, "input_schema"), text))
     return segments
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from sidecar.classify.extract import SCHEMA_SUFFIX
+from sidecar.classify.extract import SCHEMA_SUFFIXES
 from sidecar.classify.model import Finding, JsonPath, Segment
 
 
@@ -87,7 +87,7 @@ def redact(
     result: Any = body
     for index, spans in per_segment.items():
         segment = segments[index]
-        if segment.path and segment.path[-1] == SCHEMA_SUFFIX:
+        if segment.path and segment.path[-1] in SCHEMA_SUFFIXES:
             continue
         if segment.path and segment.path[-1] == "arguments":
             new_text = _mask_json_string(segment.text, spans)

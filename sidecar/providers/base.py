@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 RELAYED_RESPONSE_HEADERS = frozenset(
-    {"content-type", "x-request-id", "openai-processing-ms", "openai-version", "retry-after"}
+    {
+        "content-type",
+        "x-request-id",
+        "request-id",
+        "openai-processing-ms",
+        "openai-version",
+        "retry-after",
+    }
 )
 """Upstream headers the app may see. Everything else (cookies, rate-limit details of the
 sidecar's own key, server banners) stays behind the sidecar."""
@@ -48,6 +55,11 @@ class Usage:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+class UnsupportedFeature(Exception):
+    """The target format cannot express something the app asked for. The route is skipped
+    with this reason in the audit record; never is the feature silently dropped."""
 
 
 class Translator(Protocol):
@@ -94,3 +106,39 @@ class SSELines:
         lines = data.split(b"\n")
         self._partial = lines.pop()
         return lines
+
+
+class SSEParser:
+    """Incremental SSE parser: bytes in, complete (event, data) pairs out.
+
+    Used by translators, which must see whole events; pass-through relays never parse.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
+        self._buffer += chunk.replace(b"\r\n", b"\n")
+        events: list[tuple[str | None, bytes]] = []
+        while True:
+            end = self._buffer.find(b"\n\n")
+            if end == -1:
+                return events
+            block, self._buffer = self._buffer[:end], self._buffer[end + 2 :]
+            name: str | None = None
+            data: list[bytes] = []
+            for line in block.split(b"\n"):
+                if line.startswith(b"event:"):
+                    name = line[6:].strip().decode("utf-8", "replace")
+                elif line.startswith(b"data:"):
+                    data.append(line[5:].lstrip(b" "))
+            if data or name:
+                events.append((name, b"\n".join(data)))
+
+
+def sse_event(name: str, data: bytes) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
+
+
+def sse_data(data: bytes) -> bytes:
+    return b"data: " + data + b"\n\n"

@@ -1,28 +1,46 @@
 """An upstream provider as the dispatcher sees it: where to send, with which key, how.
 
-The backend wire format decides the URL path per endpoint and the auth header; the route
-kind decides whether aggregator obligations (OpenRouter's `provider` preferences) apply.
-The app's own Authorization header is never consulted: only the sidecar's key is sent.
+The backend wire format (`api:` in the provider config) decides the URL per endpoint, the
+auth header and the translator; the route kind decides whether aggregator obligations
+(OpenRouter's `provider` preferences) apply. The app's own credentials are never consulted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
 from sidecar.config import ProviderConfig
 from sidecar.credentials import Credential
-from sidecar.providers.base import TranslatorFactory
+from sidecar.providers.anthropic_anthropic import AnthropicToAnthropic
+from sidecar.providers.anthropic_openai import AnthropicToOpenAI
+from sidecar.providers.base import Translator
+from sidecar.providers.openai_anthropic import OpenAIToAnthropic
 from sidecar.providers.openai_openai import OpenAIToOpenAI
 
-OPENAI_PATHS = {"chat_completions": "/chat/completions", "embeddings": "/embeddings"}
-
-TRANSLATORS: dict[tuple[str, str], TranslatorFactory] = {
-    ("openai", "openai"): OpenAIToOpenAI,
+PATHS: dict[str, dict[str, str]] = {
+    "openai": {"chat_completions": "/chat/completions", "embeddings": "/embeddings",
+               "messages": "/chat/completions"},
+    "azure_openai": {"chat_completions": "/chat/completions", "embeddings": "/embeddings",
+                     "messages": "/chat/completions"},
+    "anthropic": {"messages": "/messages", "count_tokens": "/messages/count_tokens",
+                  "chat_completions": "/messages"},
 }
-"""(client schema, backend schema) -> translator factory."""
+"""Backend api -> client endpoint -> upstream path (after translation)."""
+
+FAMILY = {"openai": "openai", "azure_openai": "openai", "anthropic": "anthropic"}
+
+TRANSLATORS: dict[tuple[str, str], Callable[[str, int], Translator]] = {
+    ("openai", "openai"): lambda endpoint, _: OpenAIToOpenAI(endpoint),
+    ("openai", "anthropic"): OpenAIToAnthropic,
+    ("anthropic", "anthropic"): lambda endpoint, _: AnthropicToAnthropic(endpoint),
+    ("anthropic", "openai"): AnthropicToOpenAI,
+}
+"""(client schema, backend family) -> translator factory."""
 
 
 class UnsupportedRoute(Exception):
@@ -48,24 +66,34 @@ class Upstream:
         t = self.config.timeouts
         return aiohttp.ClientTimeout(total=t.total, connect=t.connect, sock_read=t.first_byte)
 
-    def url(self, endpoint: str) -> str:
-        path = OPENAI_PATHS.get(endpoint)
+    def url(self, endpoint: str, model: str) -> str:
+        api = self.config.api
+        path = PATHS[api].get(endpoint)
         if path is None:
-            raise UnsupportedRoute(f"{self.config.api} upstream has no {endpoint} endpoint")
+            raise UnsupportedRoute(f"a {api} upstream has no {endpoint} endpoint")
+        if api == "azure_openai":
+            return (f"{self.config.base_url}/openai/deployments/{quote(model, safe='')}{path}"
+                    f"?api-version={quote(self.config.api_version or '', safe='')}")
         return self.config.base_url + path
 
-    def translator(self, client_schema: str) -> TranslatorFactory:
-        factory = TRANSLATORS.get((client_schema, self.config.api))
+    def translator(self, client_schema: str, endpoint: str) -> Translator:
+        factory = TRANSLATORS.get((client_schema, FAMILY[self.config.api]))
         if factory is None:
             raise UnsupportedRoute(f"no translation from {client_schema} to {self.config.api}")
-        return factory
+        return factory(endpoint, self.config.default_max_tokens)
 
-    def headers(self, key: str, stream: bool) -> dict[str, str]:
-        headers = {
-            **self.config.headers,
-            "Authorization": f"Bearer {key}",
-            "Content-Type": "application/json",
-        }
+    def headers(self, key: str, stream: bool, anthropic_beta: str | None = None) -> dict[str, str]:
+        headers = {**self.config.headers, "Content-Type": "application/json"}
+        api = self.config.api
+        if api == "anthropic":
+            headers["x-api-key"] = key
+            headers["anthropic-version"] = self.config.anthropic_version
+            if anthropic_beta:
+                headers["anthropic-beta"] = anthropic_beta
+        elif api == "azure_openai":
+            headers["api-key"] = key
+        else:
+            headers["Authorization"] = f"Bearer {key}"
         if stream:
             headers["Accept"] = "text/event-stream"
         return headers
@@ -73,7 +101,7 @@ class Upstream:
     def apply_obligations(self, body: dict[str, Any], preferences: dict[str, Any]) -> None:
         """OpenRouter's `provider` object carries data-handling preferences. The policy's
         preferences win over the app's own, which may only add to them."""
-        if self.kind != "aggregator" or not preferences:
+        if self.kind != "aggregator" or not preferences or FAMILY[self.config.api] != "openai":
             return
         app_prefs = body.get("provider")
         merged = dict(app_prefs) if isinstance(app_prefs, dict) else {}
@@ -85,7 +113,6 @@ class Upstream:
             self.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300, keepalive_timeout=30),
                 skip_auto_headers=("User-Agent",),
-                auto_decompress=True,
             )
 
     async def close(self) -> None:

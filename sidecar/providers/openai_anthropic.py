@@ -1,0 +1,337 @@
+"""OpenAI chat completions from the app, Anthropic Messages upstream; responses back.
+
+Maps system/developer messages to `system`, content parts (text, images as base64 or URL),
+tools and tool_choice, tool calls to `tool_use` blocks and tool messages to `tool_result`
+blocks (parallel results merged into one user turn), stop/temperature/top_p/max tokens,
+response_format (json_schema as `output_config.format`, as Anthropic's structured outputs
+recommend), user. Anything else raises UnsupportedFeature: the route is skipped, never
+silently degraded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from sidecar.providers.anthropic_anthropic import anthropic_usage
+from sidecar.providers.base import (
+    SSEParser,
+    UnsupportedFeature,
+    Usage,
+    relayed_headers,
+    sse_data,
+)
+
+DEFAULT_MAX_TOKENS = 4096
+TRANSLATED = frozenset(
+    {
+        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p",
+        "stop", "stream", "stream_options", "tools", "tool_choice", "parallel_tool_calls",
+        "response_format", "user", "n",
+    }
+)
+FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+JSON_OBJECT_INSTRUCTION = "Respond with a single valid JSON object and nothing else."
+
+
+def _text_of(content: Any, where: str) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    texts = []
+    for part in content:
+        if part.get("type") != "text":
+            raise UnsupportedFeature(f"{where} content part of type {part.get('type')!r}")
+        texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def _image(part: dict[str, Any]) -> dict[str, Any]:
+    url = (part.get("image_url") or {}).get("url", "")
+    if url.startswith("data:"):
+        header, _, data = url.partition(",")
+        media_type = header[5:].split(";", 1)[0]
+        if ";base64" not in header:
+            raise UnsupportedFeature("image data URLs that are not base64")
+        return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+    if url.startswith(("http://", "https://")):
+        return {"type": "image", "source": {"type": "url", "url": url}}
+    raise UnsupportedFeature("image_url that is neither a data URL nor http(s)")
+
+
+def _user_blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    blocks = []
+    for part in content or []:
+        kind = part.get("type")
+        if kind == "text":
+            blocks.append({"type": "text", "text": part["text"]})
+        elif kind == "image_url":
+            blocks.append(_image(part))
+        else:
+            raise UnsupportedFeature(f"user content part of type {kind!r}")
+    return blocks
+
+
+def _assistant_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    text = _text_of(msg.get("content"), "assistant")
+    if text:
+        blocks.append({"type": "text", "text": text})
+    for call in msg.get("tool_calls") or []:
+        fn = call.get("function") or {}
+        try:
+            arguments = orjson.loads(fn.get("arguments") or "{}")
+        except orjson.JSONDecodeError:
+            raise UnsupportedFeature("tool call arguments that are not JSON") from None
+        if not isinstance(arguments, dict):
+            raise UnsupportedFeature("tool call arguments that are not a JSON object")
+        blocks.append({"type": "tool_use", "id": call.get("id"), "name": fn.get("name"), "input": arguments})
+    return blocks
+
+
+def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
+    """Consecutive turns of one role become one turn (parallel tool results share a turn)."""
+    if not blocks:
+        return
+    if messages and messages[-1]["role"] == role:
+        messages[-1]["content"].extend(blocks)
+    else:
+        messages.append({"role": role, "content": blocks})
+
+
+def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
+    out: dict[str, Any] | None
+    if choice is None:
+        out = None
+    elif choice == "auto":
+        out = {"type": "auto"}
+    elif choice == "none":
+        out = {"type": "none"}
+    elif choice == "required":
+        out = {"type": "any"}
+    elif isinstance(choice, dict) and choice.get("type") == "function":
+        out = {"type": "tool", "name": (choice.get("function") or {}).get("name")}
+    else:
+        raise UnsupportedFeature(f"tool_choice {choice!r}")
+    if parallel is False:
+        out = {**(out or {"type": "auto"}), "disable_parallel_tool_use": True}
+    return out
+
+
+def openai_usage(usage: Any) -> dict[str, Any]:
+    """Anthropic usage as OpenAI reports it: cache reads in prompt_tokens_details."""
+    base = anthropic_usage(usage)
+    if not base:
+        return {}
+    return {
+        **base,
+        "prompt_tokens_details": {
+            "cached_tokens": int(usage.get("cache_read_input_tokens") or 0),
+            "cache_creation_tokens": int(usage.get("cache_creation_input_tokens") or 0),
+        },
+    }
+
+
+class OpenAIToAnthropic:
+    def __init__(self, endpoint: str, default_max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
+        if endpoint != "chat_completions":
+            raise UnsupportedFeature(f"OpenAI {endpoint} on an Anthropic upstream")
+        self.default_max_tokens = default_max_tokens
+        self.usage = Usage()
+        self.complete = False
+        self.include_usage = False
+        self._events = SSEParser()
+        self._chunk_head: dict[str, Any] = {}
+        self._tool_index: dict[int, int] = {}
+        self._anthropic_usage: dict[str, Any] = {}
+        self._finish: str | None = None
+
+    # ---- request ------------------------------------------------------------------------
+
+    def request_body(self, body: dict[str, Any], model: str) -> dict[str, Any]:
+        unknown = sorted(k for k, v in body.items() if k not in TRANSLATED and v is not None)
+        if unknown:
+            raise UnsupportedFeature("Anthropic cannot express: " + ", ".join(unknown))
+        if body.get("n") not in (None, 1):
+            raise UnsupportedFeature("n > 1")
+        system: list[str] = []
+        messages: list[dict[str, Any]] = []
+        for msg in body["messages"]:
+            role = msg["role"]
+            if role in ("system", "developer"):
+                system.append(_text_of(msg.get("content"), role))
+            elif role == "user":
+                _append(messages, "user", _user_blocks(msg.get("content")))
+            elif role == "assistant":
+                _append(messages, "assistant", _assistant_blocks(msg))
+            elif role == "tool":
+                content = msg.get("content")
+                result = content if isinstance(content, str) else _user_blocks(content)
+                _append(messages, "user", [{"type": "tool_result",
+                                            "tool_use_id": msg.get("tool_call_id"), "content": result}])
+            else:
+                raise UnsupportedFeature(f"messages with role {role!r}")
+        out: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "max_tokens": body.get("max_completion_tokens") or body.get("max_tokens")
+            or self.default_max_tokens,
+        }
+        for key in ("temperature", "top_p"):
+            if body.get(key) is not None:
+                out[key] = body[key]
+        stop = body.get("stop")
+        if stop is not None:
+            out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        if body.get("stream"):
+            out["stream"] = True
+            self.include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        if body.get("tools"):
+            out["tools"] = [self._tool(t) for t in body["tools"]]
+        choice = _tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
+        if choice is not None:
+            out["tool_choice"] = choice
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema":
+            schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+            out["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+        elif fmt.get("type") == "json_object":
+            system.append(JSON_OBJECT_INSTRUCTION)
+        elif fmt and fmt.get("type") != "text":
+            raise UnsupportedFeature(f"response_format {fmt.get('type')!r}")
+        if system:
+            out["system"] = "\n\n".join(system)
+        if body.get("user"):
+            out["metadata"] = {"user_id": body["user"]}
+        return out
+
+    @staticmethod
+    def _tool(tool: dict[str, Any]) -> dict[str, Any]:
+        if tool.get("type") != "function":
+            raise UnsupportedFeature(f"tools of type {tool.get('type')!r}")
+        fn = tool.get("function") or {}
+        out = {"name": fn.get("name"),
+               "input_schema": fn.get("parameters") or {"type": "object", "properties": {}}}
+        if fn.get("description"):
+            out["description"] = fn["description"]
+        return out
+
+    # ---- response -----------------------------------------------------------------------
+
+    def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        return relayed_headers(headers)
+
+    def response_body(self, body: bytes) -> bytes:
+        msg = orjson.loads(body)
+        text, reasoning, calls = [], [], []
+        for block in msg.get("content") or []:
+            kind = block.get("type")
+            if kind == "text":
+                text.append(block["text"])
+            elif kind == "thinking":
+                reasoning.append(block.get("thinking", ""))
+            elif kind == "tool_use":
+                calls.append({"id": block["id"], "type": "function", "function": {
+                    "name": block["name"], "arguments": orjson.dumps(block.get("input", {})).decode()}})
+        message: dict[str, Any] = {"role": "assistant",
+                                   "content": "".join(text) if text or not calls else None,
+                                   "refusal": None}
+        if calls:
+            message["tool_calls"] = calls
+        if reasoning:
+            message["reasoning"] = "".join(reasoning)
+        usage = openai_usage(msg.get("usage"))
+        self.usage.update(usage)
+        self.complete = True
+        return orjson.dumps({
+            "id": "chatcmpl-" + str(msg.get("id", "")),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": msg.get("model"),
+            "choices": [{"index": 0, "message": message, "logprobs": None,
+                         "finish_reason": FINISH.get(msg.get("stop_reason") or "", "stop")}],
+            "usage": usage,
+        })
+
+    def response_chunk(self, chunk: bytes) -> bytes:
+        out = bytearray()
+        for name, data in self._events.feed(chunk):
+            out += self._event(name, orjson.loads(data) if data else {})
+        return bytes(out)
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return sse_data(orjson.dumps({**self._chunk_head, "choices": [
+            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}))
+
+    def _event(self, name: str | None, event: dict[str, Any]) -> bytes:
+        kind = event.get("type", name)
+        if kind == "message_start":
+            msg = event.get("message", {})
+            self._anthropic_usage = dict(msg.get("usage") or {})
+            self._chunk_head = {"id": "chatcmpl-" + str(msg.get("id", "")),
+                                "object": "chat.completion.chunk", "created": int(time.time()),
+                                "model": msg.get("model")}
+            return self._chunk({"role": "assistant", "content": ""})
+        if kind == "content_block_start":
+            block = event.get("content_block", {})
+            if block.get("type") == "tool_use":
+                index = self._tool_index.setdefault(event["index"], len(self._tool_index))
+                return self._chunk({"tool_calls": [{"index": index, "id": block["id"], "type": "function",
+                                                    "function": {"name": block["name"], "arguments": ""}}]})
+            if block.get("type") == "text" and block.get("text"):
+                return self._chunk({"content": block["text"]})
+            return b""
+        if kind == "content_block_delta":
+            delta = event.get("delta", {})
+            dtype = delta.get("type")
+            if dtype == "text_delta":
+                return self._chunk({"content": delta.get("text", "")})
+            if dtype == "input_json_delta":
+                index = self._tool_index.get(event["index"], 0)
+                return self._chunk({"tool_calls": [{"index": index, "function": {
+                    "arguments": delta.get("partial_json", "")}}]})
+            if dtype == "thinking_delta":
+                return self._chunk({"reasoning": delta.get("thinking", "")})
+            return b""  # signature_delta: only meaningful to Anthropic itself
+        if kind == "message_delta":
+            self._anthropic_usage.update(event.get("usage") or {})
+            self._finish = FINISH.get((event.get("delta") or {}).get("stop_reason") or "", "stop")
+            return self._chunk({}, self._finish)
+        if kind == "message_stop":
+            usage = openai_usage(self._anthropic_usage)
+            self.usage.update(usage)
+            self.complete = True
+            tail = b""
+            if self.include_usage:
+                tail = sse_data(orjson.dumps({**self._chunk_head, "choices": [], "usage": usage}))
+            return tail + b"data: [DONE]\n\n"
+        if kind == "error":
+            self.complete = True
+            error = event.get("error") or {}
+            return sse_data(orjson.dumps({"error": {"message": error.get("message", "upstream error"),
+                                                    "type": error.get("type"), "param": None,
+                                                    "code": error.get("type")}}))
+        return b""  # ping and future event types
+
+    def response_end(self) -> bytes:
+        return b""
+
+    def error(self, status: int, body: bytes) -> tuple[int, bytes]:
+        try:
+            error = orjson.loads(body).get("error") or {}
+        except (orjson.JSONDecodeError, AttributeError):
+            error = {}
+        return status, orjson.dumps({"error": {
+            "message": error.get("message", "upstream error"), "type": error.get("type", "api_error"),
+            "param": None, "code": error.get("type")}})
