@@ -17,8 +17,8 @@ import orjson
 import structlog
 from aiohttp import web
 
-from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
 from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
+from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
 from sidecar.api.openai import CHAT_COMPLETIONS, EMBEDDINGS
 from sidecar.audit import AuditLog
 from sidecar.catalog import Catalog

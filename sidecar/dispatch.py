@@ -93,7 +93,10 @@ class Dispatcher:
         response: aiohttp.ClientResponse | None = None
         try:
             response = await up.session.post(
-                plan.url, data=plan.body(), headers=up.headers(key, stream, plan.anthropic_beta), timeout=up.timeout()
+                plan.url,
+                data=plan.body(),
+                headers=up.headers(key, stream, plan.anthropic_beta),
+                timeout=up.timeout(),
             )
             status = response.status
             outcome = _outcome(status)

@@ -1,8 +1,9 @@
-"""Shared fixtures: loopback providers speaking OpenAI's wire format, and a real sidecar.
+"""Shared fixtures: loopback providers speaking the providers' wire formats, and a real sidecar.
 
-Three providers mirror a typical deployment: an aggregator with no DPA (OpenRouter), a direct
-provider with a DPA (OpenAI) and a direct provider with a DPA and a BAA (Google). Each test
-gets fresh ones, so recorded bodies belong to that test alone.
+The providers mirror a typical deployment: an aggregator with no DPA (OpenRouter), a direct
+provider with a DPA (OpenAI), a direct provider with a DPA and a BAA (Google), all in
+OpenAI's format, and Anthropic (DPA and BAA) in its own Messages format. Each test gets
+fresh ones, so recorded bodies belong to that test alone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sidecar.app import Sidecar
 from sidecar.config import Config
 from sidecar.demo import PROVIDERS as DEMO_PROVIDERS
 from sidecar.demo import ROUTES as DEMO_ROUTES
+from sidecar.emulators.anthropic import AnthropicEmulator
 from sidecar.emulators.openai import OpenAIEmulator
 from sidecar.serve import Running
 
@@ -32,6 +34,7 @@ KEYS = {
     "openrouter": "sk-or-test-7f3a9c1d2e",
     "openai": "sk-openai-test-4b8e6d0f1a",
     "google": "gm-test-9c2d7e5b3f",
+    "anthropic": "sk-ant-test-0a1b2c3d4e",
 }
 APP_KEY = "sk-app-must-never-be-forwarded-31337"
 # The same three-provider topology as `llm-router demo`.
@@ -49,12 +52,30 @@ def config_dict(urls: dict[str, str], **overrides: Any) -> dict[str, Any]:
         }
         for name, spec in PROVIDERS.items()
     }
+    providers["anthropic"] = {
+        "api": "anthropic",
+        "kind": "direct",
+        "base_url": urls["anthropic"],
+        "api_key_env": "TEST_ANTHROPIC_KEY",
+        "compliance": {"dpa": True, "baa": True, "regions": ["us"]},
+        "timeouts": {"connect": 2, "first_byte": 2, "total": 5},
+    }
     data: dict[str, Any] = {
         "listen": {"host": "127.0.0.1", "port": 0},
         "admin": {"host": "127.0.0.1", "port": 0},
         "providers": providers,
         "models": {
             "gpt-4o": {"aliases": ["openai/gpt-4o"], "routes": ROUTES},
+            "claude-sonnet-5": {
+                "aliases": ["anthropic/claude-sonnet-5"],
+                "routes": [
+                    {"provider": "openrouter", "model": "anthropic/claude-sonnet-5"},
+                    {"provider": "anthropic", "model": "claude-sonnet-5"},
+                ],
+            },
+            "claude-via-aggregator": {
+                "routes": [{"provider": "openrouter", "model": "anthropic/claude-haiku-4-5"}]
+            },
             "embed-small": {
                 "routes": [
                     {"provider": "openrouter", "model": "openai/text-embedding-3-small"},
@@ -73,9 +94,19 @@ def key_environ() -> dict[str, str]:
     return {f"TEST_{name.upper()}_KEY": key for name, key in KEYS.items()}
 
 
+Emulator = OpenAIEmulator | AnthropicEmulator
+
+
+def make_emulators() -> dict[str, Emulator]:
+    return {
+        name: AnthropicEmulator(name, key) if name == "anthropic" else OpenAIEmulator(name, key)
+        for name, key in KEYS.items()
+    }
+
+
 @dataclass
 class Harness:
-    upstreams: dict[str, OpenAIEmulator]
+    upstreams: dict[str, Any]
     sidecar: Sidecar
     running: Running
     audit: io.BytesIO
@@ -97,8 +128,8 @@ class Harness:
 
 
 @pytest.fixture
-async def upstreams() -> AsyncIterator[dict[str, OpenAIEmulator]]:
-    emulators = {name: OpenAIEmulator(name, key) for name, key in KEYS.items()}
+async def upstreams() -> AsyncIterator[dict[str, Emulator]]:
+    emulators = make_emulators()
     for emu in emulators.values():
         await emu.start()
     yield emulators
@@ -111,7 +142,7 @@ HarnessFactory = Callable[..., Any]
 
 @pytest.fixture
 async def make_harness(
-    upstreams: dict[str, OpenAIEmulator],
+    upstreams: dict[str, Emulator],
 ) -> AsyncIterator[HarnessFactory]:
     started: list[Harness] = []
 

@@ -13,8 +13,15 @@ import orjson
 import pytest
 import yaml
 
-from sidecar.emulators.openai import OpenAIEmulator
-from tests.conftest import APP_KEY, KEYS, POLICIES, config_dict, key_environ, run_cli
+from tests.conftest import (
+    APP_KEY,
+    KEYS,
+    POLICIES,
+    config_dict,
+    key_environ,
+    make_emulators,
+    run_cli,
+)
 from tests.test_routing import EMAIL, user
 
 
@@ -52,7 +59,7 @@ async def _wait_for_started(proc: asyncio.subprocess.Process, lines: list[bytes]
 
 
 async def test_serve_process_routes_logs_no_secrets_and_stops_on_sigterm(tmp_path: Path) -> None:
-    emulators = {name: OpenAIEmulator(name, key) for name, key in KEYS.items()}
+    emulators = make_emulators()
     for emu in emulators.values():
         await emu.start()
     try:

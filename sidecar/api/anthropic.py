@@ -67,9 +67,17 @@ def _check_messages(body: dict[str, Any]) -> None:
 
 class _AnthropicErrors:
     def _error(self, err: RouterError, decision_id: str) -> dict[str, Any]:
-        kind = "policy_denied" if err.code == "policy_denied" else ERROR_TYPES.get(err.status, "api_error")
-        error: dict[str, Any] = {"type": kind, "message": err.message, "code": err.code,
-                                 "decision_id": decision_id}
+        kind = (
+            "policy_denied"
+            if err.code == "policy_denied"
+            else ERROR_TYPES.get(err.status, "api_error")
+        )
+        error: dict[str, Any] = {
+            "type": kind,
+            "message": err.message,
+            "code": err.code,
+            "decision_id": decision_id,
+        }
         error.update(err.details)
         return {"type": "error", "error": error}
 

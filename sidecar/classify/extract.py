@@ -103,8 +103,11 @@ def _anthropic_blocks(segments: list[Segment], content: Any, path: JsonPath) -> 
             source = block.get("source")
             if isinstance(source, dict) and source.get("type") == "text":
                 _strings(segments, source.get("data"), (*where, "source", "data"))
-            _anthropic_blocks(segments, source.get("content") if isinstance(source, dict) else None,
-                              (*where, "source", "content"))
+            _anthropic_blocks(
+                segments,
+                source.get("content") if isinstance(source, dict) else None,
+                (*where, "source", "content"),
+            )
 
 
 def extract_anthropic_messages(body: dict[str, Any]) -> list[Segment]:

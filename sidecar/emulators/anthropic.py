@@ -12,6 +12,7 @@ codes (529 `overloaded_error` included), and `/v1/messages/count_tokens`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections import deque
 from typing import Any
@@ -107,7 +108,9 @@ class AnthropicEmulator:
             content_type="application/json",
         )
 
-    async def _admit(self, request: web.Request) -> tuple[dict[str, Any] | None, web.Response | None]:
+    async def _admit(
+        self, request: web.Request
+    ) -> tuple[dict[str, Any] | None, web.Response | None]:
         raw = await request.read()
         try:
             parsed = orjson.loads(raw) if raw else None
@@ -115,7 +118,12 @@ class AnthropicEmulator:
             parsed = None
         self.received.append(
             ReceivedRequest(
-                request.method, request.path, dict(request.query), dict(request.headers), raw, parsed
+                request.method,
+                request.path,
+                dict(request.query),
+                dict(request.headers),
+                raw,
+                parsed,
             )
         )
         if request.headers.get("x-api-key") != self.api_key:
@@ -133,7 +141,9 @@ class AnthropicEmulator:
         if fault is None:
             return None, None
         if fault.kind == "status":
-            return fault, self._error(fault.status, "Overloaded" if fault.status == 529 else "error")
+            return fault, self._error(
+                fault.status, "Overloaded" if fault.status == 529 else "error"
+            )
         if fault.kind == "reset":
             if request.transport is not None:
                 request.transport.abort()
@@ -178,12 +188,23 @@ class AnthropicEmulator:
         )
         content: list[dict[str, Any]] = []
         if self.thinking:
-            content.append({"type": "thinking", "thinking": "Considering the question.",
-                            "signature": "sig_emulator"})
+            content.append(
+                {
+                    "type": "thinking",
+                    "thinking": "Considering the question.",
+                    "signature": "sig_emulator",
+                }
+            )
         if wants_tool:
             content.append({"type": "text", "text": "Let me check."})
-            content.append({"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:22],
-                            "name": tools[0].get("name", "tool"), "input": orjson.loads(TOOL_INPUT)})
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": "toolu_" + uuid.uuid4().hex[:22],
+                    "name": tools[0].get("name", "tool"),
+                    "input": orjson.loads(TOOL_INPUT),
+                }
+            )
             stop_reason = "tool_use"
         else:
             content.append({"type": "text", "text": f"[served by {self.name}] model={model}: ok"})
@@ -208,21 +229,42 @@ class AnthropicEmulator:
     async def _stream(
         self, request: web.Request, message: dict[str, Any], fault: Fault | None
     ) -> web.StreamResponse:
-        events = [_sse("message_start", {"type": "message_start", "message": {
-            **message, "content": [], "stop_reason": None,
-            "usage": {**message["usage"], "output_tokens": 1}}})]
+        events = [
+            _sse(
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        **message,
+                        "content": [],
+                        "stop_reason": None,
+                        "usage": {**message["usage"], "output_tokens": 1},
+                    },
+                },
+            )
+        ]
         for index, block in enumerate(message["content"]):
             events.extend(self._block_events(index, block))
             if index == 0:
                 events.append(_sse("ping", {"type": "ping"}))
-        events.append(_sse("message_delta", {
-            "type": "message_delta",
-            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-            "usage": {"output_tokens": message["usage"]["output_tokens"]}}))
+        events.append(
+            _sse(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                    "usage": {"output_tokens": message["usage"]["output_tokens"]},
+                },
+            )
+        )
         events.append(_sse("message_stop", {"type": "message_stop"}))
-        response = web.StreamResponse(headers={
-            "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-            "request-id": "req_" + uuid.uuid4().hex})
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "request-id": "req_" + uuid.uuid4().hex,
+            }
+        )
         await response.prepare(request)
         for i, event in enumerate(events):
             if fault is not None and fault.kind == "stall_stream" and i == 1:
@@ -237,28 +279,40 @@ class AnthropicEmulator:
 
     def _block_events(self, index: int, block: dict[str, Any]) -> list[bytes]:
         kind = block["type"]
+        start: dict[str, Any]
         if kind == "text":
             start = {"type": "text", "text": ""}
             text = block["text"]
             size = max(1, -(-len(text) // self.chunks))
-            deltas = [{"type": "text_delta", "text": text[i : i + size]}
-                      for i in range(0, len(text), size)]
+            deltas = [
+                {"type": "text_delta", "text": text[i : i + size]}
+                for i in range(0, len(text), size)
+            ]
         elif kind == "tool_use":
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             raw = orjson.dumps(block["input"]).decode()
             # Split mid-token, as the real API does: '{"ci' 'ty": "Pa' 'ris", ...'
             cuts = [0, 4, 13, len(raw)]
-            deltas = [{"type": "input_json_delta", "partial_json": raw[a:b]}
-                      for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+            deltas = [
+                {"type": "input_json_delta", "partial_json": raw[a:b]}
+                for a, b in itertools.pairwise(cuts)
+                if b > a
+            ]
         else:  # thinking
             start = {"type": "thinking", "thinking": ""}
-            deltas = [{"type": "thinking_delta", "thinking": block["thinking"]},
-                      {"type": "signature_delta", "signature": block["signature"]}]
-        out = [_sse("content_block_start", {"type": "content_block_start", "index": index,
-                                            "content_block": start})]
-        out.extend(_sse("content_block_delta", {"type": "content_block_delta", "index": index,
-                                                "delta": d}) for d in deltas)
+            deltas = [
+                {"type": "thinking_delta", "thinking": block["thinking"]},
+                {"type": "signature_delta", "signature": block["signature"]},
+            ]
+        out = [
+            _sse(
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": start},
+            )
+        ]
+        out.extend(
+            _sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d})
+            for d in deltas
+        )
         out.append(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
         return out
-
-

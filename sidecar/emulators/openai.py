@@ -5,8 +5,10 @@ Faithful where the sidecar depends on it: `chat.completion` and `chat.completion
 objects, SSE framing (`data: {...}\\n\\n` ending with `data: [DONE]`), the usage chunk with
 `choices: []` when `stream_options.include_usage` is set, streamed tool calls, embeddings
 (float or base64, which the openai SDK requests by default), OpenAI's error object with the
-matching status codes and `retry-after` on 429. It records every request it receives, so a
-test can prove what an upstream did (or did not) see, and it can be told to fail.
+matching status codes and `retry-after` on 429. As OpenRouter it also names the provider
+that served each response and sends SSE keep-alive comments. It records every request it
+receives, so a test can prove what an upstream did (or did not) see, and it can be told to
+misbehave: fail with a status, drop the connection, be slow, stall or cut a stream.
 """
 
 from __future__ import annotations
@@ -30,74 +32,105 @@ _ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Invalid request."),
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
     404: ("invalid_request_error", "model_not_found", "The model does not exist."),
-    429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests."),
+    429: ("requests", "rate_limit_exceeded", "Rate limit reached on requests per min (RPM)."),
     500: ("server_error", None, "The server had an error while processing your request."),
-    502: ("server_error", None, "Bad gateway."),
-    503: ("server_error", "service_unavailable", "The engine is currently overloaded."),
+    503: ("service_unavailable_error", "server_is_overloaded", "Our servers are overloaded."),
+}
+"""(type, code, message) as OpenAI sends them, by status; any other is a server_error."""
+
+_MISSING_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization "
+    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+)
+_BAD_JSON = "We could not parse the JSON body of your request."
+_SUCCESS_HEADERS = {
+    "openai-processing-ms": "3",
+    "openai-version": "2020-10-01",
+    "x-ratelimit-limit-requests": "10000",
+    "x-ratelimit-remaining-requests": "9999",
+    "x-ratelimit-reset-requests": "6ms",
+    "x-ratelimit-limit-tokens": "30000000",
+    "x-ratelimit-remaining-tokens": "29999000",
+    "x-ratelimit-reset-tokens": "2ms",
 }
 
 
 @dataclass
 class Fault:
-    """One scripted misbehaviour, consumed in order from `OpenAIEmulator.faults`."""
+    """One scripted misbehaviour. Queued in `OpenAIEmulator.faults` it serves the next
+    `times` requests, in order; as `fail_always` it serves every request. A refused key
+    consumes none; the stream kinds affect streamed chat only."""
 
     kind: FaultKind
     status: int = 500
     seconds: float = 0.0
+    times: int = 1
+    after: int | None = None
+    """Stream events sent before a stall (default 1) or a cut (default 2)."""
 
 
 @dataclass
 class ReceivedRequest:
     method: str
     path: str
+    query: dict[str, str]
     headers: dict[str, str]
     body: bytes
     json: Any
     time: float = field(default_factory=time.time)
 
 
-def error_body(status: int, message: str | None = None) -> bytes:
-    kind, code, default = _ERRORS.get(status, ("server_error", None, "Error."))
-    return orjson.dumps(
-        {"error": {"message": message or default, "type": kind, "param": None, "code": code}}
-    )
-
-
-def _text_of(body: dict[str, Any]) -> str:
-    parts: list[str] = []
-    for msg in body.get("messages") or []:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):
-            parts.extend(p.get("text", "") for p in content if isinstance(p, dict))
-    return " ".join(parts)
+def error_body(
+    status: int, message: str | None = None, *, code: str | None = None, param: str | None = None
+) -> bytes:
+    """OpenAI's error object. Without a message: the status's usual message and code."""
+    kind, usual_code, usual = _ERRORS.get(status, ("server_error", None, "Error."))
+    if message is None:
+        message, code = usual, usual_code
+    return orjson.dumps({"error": {"message": message, "type": kind, "param": param, "code": code}})
 
 
 class OpenAIEmulator:
-    def __init__(self, name: str, api_key: str, *, base_path: str = "/v1", chunks: int = 3) -> None:
+    """An OpenAI-format provider on a loopback port: `async with OpenAIEmulator(...) as emu`
+    then point a client at `emu.base_url`."""
+
+    def __init__(
+        self,
+        name: str,
+        api_key: str,
+        *,
+        base_path: str = "/v1",
+        chunks: int = 3,
+        openrouter: bool | None = None,
+    ) -> None:
         self.name = name
         self.api_key = api_key
-        self.base_path = base_path
+        self.base_path = base_path.rstrip("/")
         self.chunks = chunks
+        self.openrouter = name == "openrouter" if openrouter is None else openrouter
+        """OpenRouter's additions: `provider` in responses, `gen-` ids, SSE comments."""
+        self.models = ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]
         self.received: list[ReceivedRequest] = []
         self.faults: deque[Fault] = deque()
         self.fail_always: Fault | None = None
         self.base_url = ""
+        self._head: tuple[Fault, int] | None = None
         self._runner: web.AppRunner | None = None
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post(base_path + "/chat/completions", self._chat)
-        app.router.add_post(base_path + "/embeddings", self._embeddings)
-        app.router.add_get(base_path + "/models", self._models)
-        self.app = app
+        self.app = web.Application(client_max_size=64 * 1024 * 1024)
+        self.app.router.add_post(self.base_path + "/chat/completions", self._chat)
+        self.app.router.add_post(self.base_path + "/embeddings", self._embeddings)
+        self.app.router.add_get(self.base_path + "/models", self._models)
+        self.app.router.add_route("*", "/{tail:.*}", self._unknown)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        # Handlers are cancelled when their client goes away: a delayed response never
+        # outlives its test.
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self.base_url = f"http://{host}:{sockets[0].getsockname()[1]}{self.base_path}"
+        await web.TCPSite(self._runner, host, port).start()
+        self.base_url = f"http://{host}:{self._runner.addresses[0][1]}{self.base_path}"
         return self.base_url
 
     async def stop(self) -> None:
@@ -117,248 +150,226 @@ class OpenAIEmulator:
 
     # ---- request handling ---------------------------------------------------------------
 
+    def _headers(self, **extra: str) -> dict[str, str]:
+        request_id = f"req_{uuid.uuid4().hex}"
+        return {"x-request-id": request_id, "x-emulator-provider": self.name, **extra}
+
+    def _respond(self, status: int, body: bytes, **headers: str) -> web.Response:
+        ctype = "application/json"
+        return web.Response(
+            status=status, body=body, headers=self._headers(**headers), content_type=ctype
+        )
+
+    def _ok(self, payload: dict[str, Any], **headers: str) -> web.Response:
+        return self._respond(200, orjson.dumps(payload), **_SUCCESS_HEADERS, **headers)
+
+    def _error(self, status: int, message: str | None = None, **fields: str | None) -> web.Response:
+        extra = {"retry-after": "1", "x-ratelimit-remaining-requests": "0"} if status == 429 else {}
+        return self._respond(status, error_body(status, message, **fields), **extra)
+
+    def _next_fault(self) -> Fault | None:
+        if not self.faults:
+            return self.fail_always
+        head = self.faults[0]
+        used = self._head[1] + 1 if self._head is not None and self._head[0] is head else 1
+        self._head = (head, used)
+        if used >= head.times:
+            self.faults.popleft()
+            self._head = None
+        return head
+
+    def _record(self, request: web.Request, raw: bytes, parsed: Any) -> None:
+        query, headers = dict(request.query), dict(request.headers)
+        self.received.append(
+            ReceivedRequest(request.method, request.path, query, headers, raw, parsed)
+        )
+
     async def _admit(
-        self, request: web.Request
-    ) -> tuple[dict[str, Any] | None, web.Response | None]:
+        self, request: web.Request, *, needs_body: bool = True
+    ) -> tuple[web.Response | None, Any, Fault | None]:
+        """Record the request, then check it as OpenAI would: the key, any scripted fault,
+        then the body. Returns the response to send instead (or None), the body, the fault."""
         raw = await request.read()
         try:
             parsed = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             parsed = None
-        self.received.append(
-            ReceivedRequest(request.method, request.path, dict(request.headers), raw, parsed)
-        )
-        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return None, self._error(401)
-        if not isinstance(parsed, dict):
-            return None, self._error(400, "We could not parse the JSON body of your request.")
-        return parsed, None
-
-    def _error(self, status: int, message: str | None = None) -> web.Response:
-        headers = {"x-request-id": "req_" + uuid.uuid4().hex}
-        if status == 429:
-            headers["retry-after"] = "1"
-        return web.Response(
-            status=status,
-            body=error_body(status, message),
-            headers=headers,
-            content_type="application/json",
-        )
-
-    def _next_fault(self) -> Fault | None:
-        return self.faults.popleft() if self.faults else self.fail_always
-
-    async def _pre_fault(self, request: web.Request, fault: Fault | None) -> web.Response | None:
-        if fault is None:
-            return None
-        if fault.kind == "status":
-            return self._error(fault.status)
-        if fault.kind == "reset":
+        self._record(request, raw, parsed)
+        auth = request.headers.get("Authorization", "")
+        key = auth[7:].strip() if auth.startswith("Bearer ") else ""
+        if not key:
+            return self._error(401, _MISSING_KEY), parsed, None
+        if key != self.api_key:
+            masked = f"Incorrect API key provided: {key[:3]}***{key[-4:]}."
+            return self._error(401, masked, code="invalid_api_key"), parsed, None
+        fault = self._next_fault()
+        if fault is not None and fault.kind == "status":
+            return self._error(fault.status), parsed, fault
+        if fault is not None and fault.kind == "reset":
             if request.transport is not None:
                 request.transport.abort()
-            raise asyncio.CancelledError
-        if fault.kind == "delay":
+            return web.Response(), parsed, fault  # never sent: the connection is gone
+        if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
-        return None
-
-    def _headers(self) -> dict[str, str]:
-        return {
-            "x-request-id": "req_" + uuid.uuid4().hex,
-            "openai-processing-ms": "3",
-            "x-emulator-provider": self.name,
-        }
+        if needs_body and not isinstance(parsed, dict):
+            return self._error(400, _BAD_JSON), parsed, fault
+        return None, parsed, fault
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body, failure = await self._admit(request)
-        if failure is not None:
-            return failure
-        assert body is not None
-        fault = self._next_fault()
-        early = await self._pre_fault(request, fault)
+        early, body, fault = await self._admit(request)
         if early is not None:
             return early
-        model = str(body.get("model", ""))
-        text = _text_of(body)
-        prompt_tokens = max(1, len(text) // 4)
-        tools = body.get("tools") or []
-        wants_tool = bool(tools) and "weather" in text.lower()
+        if not body.get("model"):
+            return self._error(400, "you must provide a model parameter")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return self._error(400, "Missing required parameter: 'messages'.", param="messages")
+        model = str(body["model"])
         answer = f"[served by {self.name}] model={model}: ok"
-        pieces = _split(answer, self.chunks)
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(pieces),
-            "total_tokens": prompt_tokens + len(pieces),
-        }
-        ident = "chatcmpl-" + uuid.uuid4().hex[:24]
-        created = int(time.time())
-        tool_call = None
-        if wants_tool:
-            name = tools[0].get("function", {}).get("name", "tool")
+        tools = body.get("tools") or []
+        last = messages[-1] if isinstance(messages[-1], dict) else {}
+        tool_call: dict[str, Any] | None = None
+        if tools and last.get("role") == "user" and "weather" in _text_of([last]).lower():
+            name = (tools[0].get("function") or {}).get("name", "tool")
             tool_call = {
                 "id": "call_" + uuid.uuid4().hex[:24],
                 "type": "function",
                 "function": {"name": name, "arguments": '{"city": "Paris"}'},
             }
-        if not body.get("stream"):
-            message: dict[str, Any] = {
-                "role": "assistant",
-                "content": None if tool_call else answer,
-                "refusal": None,
-            }
-            if tool_call:
-                message["tool_calls"] = [tool_call]
-            payload = {
-                "id": ident,
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": message,
-                        "logprobs": None,
-                        "finish_reason": "tool_calls" if tool_call else "stop",
-                    }
-                ],
-                "usage": usage,
-                "system_fingerprint": "fp_emulator",
-            }
-            if self.name == "openrouter":
-                payload["provider"] = "OpenAI"
-            return web.Response(
-                body=orjson.dumps(payload), headers=self._headers(), content_type="application/json"
-            )
-        return await self._stream(
-            request, body, fault, ident, created, model, pieces, usage, tool_call
-        )
+        prompt = _tokens(_text_of(messages))
+        completion = _tokens(tool_call["function"]["arguments"] if tool_call else answer)
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        usage["total_tokens"] = prompt + completion
+        now = int(time.time())
+        prefix = f"gen-{now}-" if self.openrouter else "chatcmpl-"
+        head: dict[str, Any] = {"id": prefix + uuid.uuid4().hex[:20]}
+        if self.openrouter:
+            head["provider"] = _served_by(body.get("provider"))
+        head.update(object="chat.completion", created=now, model=model)
+        extra = {"x-generation-id": head["id"]} if self.openrouter else {}
+        if body.get("stream"):
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            pieces = _split(answer, self.chunks)
+            events = _chunks(head, pieces, tool_call, usage if include_usage else None)
+            return await self._stream(request, fault, events, extra)
+        message: dict[str, Any] = {"role": "assistant", "content": answer, "refusal": None}
+        if tool_call:
+            message.update(content=None, tool_calls=[tool_call])
+        finish = "tool_calls" if tool_call else "stop"
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+        payload = {**head, "choices": [choice], "usage": usage, "system_fingerprint": "fp_emu"}
+        return self._ok(payload, **extra)
 
     async def _stream(
-        self,
-        request: web.Request,
-        body: dict[str, Any],
-        fault: Fault | None,
-        ident: str,
-        created: int,
-        model: str,
-        pieces: list[str],
-        usage: dict[str, int],
-        tool_call: dict[str, Any] | None,
+        self, request: web.Request, fault: Fault | None, events: list[bytes], extra: dict[str, str]
     ) -> web.StreamResponse:
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-
-        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            obj: dict[str, Any] = {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "system_fingerprint": "fp_emulator",
-                "choices": [
-                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-                ],
-            }
-            if include_usage:
-                obj["usage"] = None
-            return b"data: " + orjson.dumps(obj) + b"\n\n"
-
-        events = [chunk({"role": "assistant", "content": ""})]
-        if tool_call:
-            fn = tool_call["function"]
-            events.append(
-                chunk(
-                    {
-                        "tool_calls": [
-                            {
-                                "index": 0,
-                                "id": tool_call["id"],
-                                "type": "function",
-                                "function": {"name": fn["name"], "arguments": ""},
-                            }
-                        ]
-                    }
-                )
-            )
-            for part in _split(fn["arguments"], 3):
-                events.append(
-                    chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
-                )
-            events.append(chunk({}, "tool_calls"))
-        else:
-            events.extend(chunk({"content": piece}) for piece in pieces)
-            events.append(chunk({}, "stop"))
-        if include_usage:
-            final = {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "system_fingerprint": "fp_emulator",
-                "choices": [],
-                "usage": usage,
-            }
-            events.append(b"data: " + orjson.dumps(final) + b"\n\n")
-        events.append(b"data: [DONE]\n\n")
-
-        response = web.StreamResponse(
-            headers={
-                **self._headers(),
-                "Content-Type": "text/event-stream",
-                "Cache-Control": "no-cache",
-            }
-        )
+        sse = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        response = web.StreamResponse(headers=self._headers(**_SUCCESS_HEADERS, **extra, **sse))
         await response.prepare(request)
-        for i, event in enumerate(events):
-            if fault is not None and i == 1 and fault.kind == "stall_stream":
+        if self.openrouter:  # OpenRouter's keep-alive comment; SSE clients skip it
+            await response.write(b": OPENROUTER PROCESSING\n\n")
+        for i, data in enumerate(events):
+            if fault is not None and fault.kind == "stall_stream" and i == (fault.after or 1):
                 await asyncio.sleep(fault.seconds)
-            if fault is not None and i == 2 and fault.kind == "cut_stream":
+            if fault is not None and fault.kind == "cut_stream" and i == (fault.after or 2):
                 if request.transport is not None:
-                    request.transport.close()
+                    request.transport.close()  # what was written is flushed, then FIN
                 return response
-            await response.write(event)
+            await response.write(data)
         await response.write_eof()
         return response
 
     async def _embeddings(self, request: web.Request) -> web.Response:
-        body, failure = await self._admit(request)
-        if failure is not None:
-            return failure
-        assert body is not None
-        early = await self._pre_fault(request, self._next_fault())
+        early, body, _ = await self._admit(request)
         if early is not None:
             return early
         raw_input = body.get("input")
         inputs = [raw_input] if isinstance(raw_input, str) else list(raw_input or [])
+        for param, missing in (("model", not body.get("model")), ("input", not inputs)):
+            if missing:
+                return self._error(400, f"Missing required parameter: '{param}'.", param=param)
         as_base64 = body.get("encoding_format") == "base64"
+        dims = body["dimensions"] if isinstance(body.get("dimensions"), int) else 8
         data = []
         for i, item in enumerate(inputs):
-            vector = _vector(orjson.dumps(item))
-            embedding: Any = (
-                base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
-                if as_base64
-                else vector
-            )
+            vector = _vector(orjson.dumps(item), max(1, dims))
+            embedding: Any = vector
+            if as_base64:
+                embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
             data.append({"object": "embedding", "index": i, "embedding": embedding})
-        tokens = sum(max(1, len(str(x)) // 4) for x in inputs)
-        payload = {
-            "object": "list",
-            "data": data,
-            "model": body.get("model"),
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        }
-        return web.Response(
-            body=orjson.dumps(payload), headers=self._headers(), content_type="application/json"
-        )
+        tokens = sum(_tokens(str(x)) for x in inputs)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        return self._ok({"object": "list", "data": data, "model": body["model"], "usage": usage})
 
     async def _models(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return self._error(401)
-        payload = {
-            "object": "list",
-            "data": [
-                {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}
-            ],
-        }
-        return web.Response(body=orjson.dumps(payload), content_type="application/json")
+        early, _, _ = await self._admit(request, needs_body=False)
+        if early is not None:
+            return early
+        data = [
+            {"id": m, "object": "model", "created": 1715367049, "owned_by": "system"}
+            for m in self.models
+        ]
+        return self._ok({"object": "list", "data": data})
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        self._record(request, await request.read(), None)
+        return self._error(404, f"Invalid URL ({request.method} {request.path})")
+
+
+def _chunks(
+    head: dict[str, Any], pieces: list[str], tool_call: dict[str, Any] | None, usage: Any
+) -> list[bytes]:
+    """The SSE events of a streamed completion. With usage (`include_usage`), every chunk
+    carries `"usage": null` and a last chunk with no choices carries the usage."""
+    head = {**head, "object": "chat.completion.chunk", "system_fingerprint": "fp_emu"}
+
+    def event(obj: dict[str, Any]) -> bytes:
+        return b"data: " + orjson.dumps(obj) + b"\n\n"
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return event({**head, "choices": [choice], **({"usage": None} if usage else {})})
+
+    events = [chunk({"role": "assistant", "content": ""})]
+    if tool_call:  # as OpenAI: id, type and name first, then the arguments in fragments
+        name, arguments = tool_call["function"]["name"], tool_call["function"]["arguments"]
+        first = {"index": 0, "id": tool_call["id"], "type": "function"}
+        first["function"] = {"name": name, "arguments": ""}
+        events.append(chunk({"tool_calls": [first]}))
+        events += [
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
+            for part in _split(arguments, 3)
+        ]
+        events.append(chunk({}, "tool_calls"))
+    else:
+        events += [chunk({"content": piece}) for piece in pieces]
+        events.append(chunk({}, "stop"))
+    if usage:
+        events.append(event({**head, "choices": [], "usage": usage}))
+    return [*events, b"data: [DONE]\n\n"]
+
+
+def _text_of(messages: list[Any]) -> str:
+    parts: list[str] = []
+    for msg in messages:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts.extend(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return " ".join(parts)
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def _served_by(preferences: Any) -> str:
+    """The provider OpenRouter would pick: the first of `only` (else `order`) not ignored."""
+    prefs = preferences if isinstance(preferences, dict) else {}
+    ignored = set(prefs.get("ignore") or [])
+    candidates = prefs.get("only") or [*(prefs.get("order") or []), "OpenAI"]
+    return str(next((c for c in candidates if c not in ignored), "OpenAI"))
 
 
 def _split(text: str, parts: int) -> list[str]:
@@ -366,6 +377,6 @@ def _split(text: str, parts: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def _vector(seed: bytes, dims: int = 8) -> list[float]:
-    digest = hashlib.sha256(seed).digest()
-    return [round((b - 128) / 128, 6) for b in digest[:dims]]
+def _vector(seed: bytes, dims: int) -> list[float]:
+    """Deterministic, and exact in float32 (multiples of 1/128), so base64 round-trips."""
+    return [(b - 128) / 128 for b in hashlib.shake_256(seed).digest(dims)]

@@ -26,14 +26,35 @@ from sidecar.providers.base import (
 
 TRANSLATED = frozenset(
     {
-        "model", "messages", "max_tokens", "system", "stop_sequences", "temperature", "top_p",
-        "stream", "tools", "tool_choice", "metadata", "output_config",
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "stop_sequences",
+        "temperature",
+        "top_p",
+        "stream",
+        "tools",
+        "tool_choice",
+        "metadata",
+        "output_config",
     }
 )
-STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
-        "function_call": "tool_use", "content_filter": "refusal"}
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-               404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error"}
+STOP = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+}
 
 
 def _plain_text(content: Any, where: str) -> str:
@@ -92,8 +113,16 @@ def _assistant_message(content: Any) -> dict[str, Any]:
         if kind == "text":
             texts.append(block["text"])
         elif kind == "tool_use":
-            calls.append({"id": block.get("id"), "type": "function", "function": {
-                "name": block.get("name"), "arguments": orjson.dumps(block.get("input", {})).decode()}})
+            calls.append(
+                {
+                    "id": block.get("id"),
+                    "type": "function",
+                    "function": {
+                        "name": block.get("name"),
+                        "arguments": orjson.dumps(block.get("input", {})).decode(),
+                    },
+                }
+            )
         else:
             raise UnsupportedFeature(f"assistant block of type {kind!r}")
     msg: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
@@ -133,7 +162,9 @@ class AnthropicToOpenAI:
     def request_body(self, body: dict[str, Any], model: str) -> dict[str, Any]:
         unknown = sorted(k for k, v in body.items() if k not in TRANSLATED and v is not None)
         if unknown:
-            raise UnsupportedFeature("an OpenAI-format upstream cannot express: " + ", ".join(unknown))
+            raise UnsupportedFeature(
+                "an OpenAI-format upstream cannot express: " + ", ".join(unknown)
+            )
         messages: list[dict[str, Any]] = []
         if body.get("system"):
             messages.append({"role": "system", "content": _plain_text(body["system"], "system")})
@@ -142,7 +173,11 @@ class AnthropicToOpenAI:
                 messages.extend(_user_messages(msg.get("content")))
             else:
                 messages.append(_assistant_message(msg.get("content")))
-        out: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": body["max_tokens"]}
+        out: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "max_tokens": body["max_tokens"],
+        }
         for key in ("temperature", "top_p"):
             if body.get(key) is not None:
                 out[key] = body[key]
@@ -170,15 +205,20 @@ class AnthropicToOpenAI:
         if fmt:
             if fmt.get("type") != "json_schema":
                 raise UnsupportedFeature(f"output format {fmt.get('type')!r}")
-            out["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "output", "schema": fmt.get("schema", {}), "strict": True}}
+            out["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": fmt.get("schema", {}), "strict": True},
+            }
         return out
 
     @staticmethod
     def _tool(tool: dict[str, Any]) -> dict[str, Any]:
         if tool.get("type") not in (None, "custom"):
             raise UnsupportedFeature(f"server tool {tool.get('type')!r}")
-        fn: dict[str, Any] = {"name": tool.get("name"), "parameters": tool.get("input_schema") or {}}
+        fn: dict[str, Any] = {
+            "name": tool.get("name"),
+            "parameters": tool.get("input_schema") or {},
+        }
         if tool.get("description"):
             fn["description"] = tool["description"]
         return {"type": "function", "function": fn}
@@ -192,9 +232,12 @@ class AnthropicToOpenAI:
     def _anthropic_usage(usage: Any) -> dict[str, int]:
         usage = usage if isinstance(usage, dict) else {}
         cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-        return {"input_tokens": int(usage.get("prompt_tokens") or 0) - cached,
-                "output_tokens": int(usage.get("completion_tokens") or 0),
-                "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached}
+        return {
+            "input_tokens": int(usage.get("prompt_tokens") or 0) - cached,
+            "output_tokens": int(usage.get("completion_tokens") or 0),
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": cached,
+        }
 
     def response_body(self, body: bytes) -> bytes:
         parsed = orjson.loads(body)
@@ -205,16 +248,28 @@ class AnthropicToOpenAI:
             content.append({"type": "text", "text": message["content"]})
         for call in message.get("tool_calls") or []:
             fn = call.get("function") or {}
-            content.append({"type": "tool_use", "id": call.get("id"), "name": fn.get("name"),
-                            "input": orjson.loads(fn.get("arguments") or "{}")})
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": call.get("id"),
+                    "name": fn.get("name"),
+                    "input": orjson.loads(fn.get("arguments") or "{}"),
+                }
+            )
         self.usage.update(parsed.get("usage"))
         self.complete = True
-        return orjson.dumps({
-            "id": "msg_" + str(parsed.get("id", "")), "type": "message", "role": "assistant",
-            "model": parsed.get("model"), "content": content,
-            "stop_reason": STOP.get(choice.get("finish_reason") or "", "end_turn"),
-            "stop_sequence": None, "usage": self._anthropic_usage(parsed.get("usage")),
-        })
+        return orjson.dumps(
+            {
+                "id": "msg_" + str(parsed.get("id", "")),
+                "type": "message",
+                "role": "assistant",
+                "model": parsed.get("model"),
+                "content": content,
+                "stop_reason": STOP.get(choice.get("finish_reason") or "", "end_turn"),
+                "stop_sequence": None,
+                "usage": self._anthropic_usage(parsed.get("usage")),
+            }
+        )
 
     def response_chunk(self, chunk: bytes) -> bytes:
         out = bytearray()
@@ -226,8 +281,18 @@ class AnthropicToOpenAI:
             if "error" in event:
                 self.complete = True
                 error = event.get("error") or {}
-                out += sse_event("error", orjson.dumps({"type": "error", "error": {
-                    "type": "api_error", "message": error.get("message", "upstream error")}}))
+                out += sse_event(
+                    "error",
+                    orjson.dumps(
+                        {
+                            "type": "error",
+                            "error": {
+                                "type": "api_error",
+                                "message": error.get("message", "upstream error"),
+                            },
+                        }
+                    ),
+                )
                 continue
             out += self._chunk(event)
         return bytes(out)
@@ -245,17 +310,30 @@ class AnthropicToOpenAI:
         out = self._close_block()
         self._block += 1
         self._open = (kind, tool_index)
-        return out + self._emit("content_block_start", {"index": self._block, "content_block": start})
+        return out + self._emit(
+            "content_block_start", {"index": self._block, "content_block": start}
+        )
 
     def _chunk(self, event: dict[str, Any]) -> bytes:
         out = b""
         if not self._started:
             self._started = True
             self._model = event.get("model", "")
-            out += self._emit("message_start", {"message": {
-                "id": self._id, "type": "message", "role": "assistant", "model": self._model,
-                "content": [], "stop_reason": None, "stop_sequence": None,
-                "usage": {"input_tokens": 0, "output_tokens": 0}}})
+            out += self._emit(
+                "message_start",
+                {
+                    "message": {
+                        "id": self._id,
+                        "type": "message",
+                        "role": "assistant",
+                        "model": self._model,
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": {"input_tokens": 0, "output_tokens": 0},
+                    }
+                },
+            )
         if event.get("usage"):
             self._openai_usage = event["usage"]
         for choice in event.get("choices") or []:
@@ -263,17 +341,35 @@ class AnthropicToOpenAI:
             if delta.get("content"):
                 if self._open is None or self._open[0] != "text":
                     out += self._open_block("text", {"type": "text", "text": ""})
-                out += self._emit("content_block_delta", {"index": self._block, "delta": {
-                    "type": "text_delta", "text": delta["content"]}})
+                out += self._emit(
+                    "content_block_delta",
+                    {
+                        "index": self._block,
+                        "delta": {"type": "text_delta", "text": delta["content"]},
+                    },
+                )
             for call in delta.get("tool_calls") or []:
                 fn = call.get("function") or {}
                 index = call.get("index", 0)
                 if call.get("id") or self._open != ("tool_use", index):
-                    out += self._open_block("tool_use", {"type": "tool_use", "id": call.get("id"),
-                                                         "name": fn.get("name"), "input": {}}, index)
+                    out += self._open_block(
+                        "tool_use",
+                        {
+                            "type": "tool_use",
+                            "id": call.get("id"),
+                            "name": fn.get("name"),
+                            "input": {},
+                        },
+                        index,
+                    )
                 if fn.get("arguments"):
-                    out += self._emit("content_block_delta", {"index": self._block, "delta": {
-                        "type": "input_json_delta", "partial_json": fn["arguments"]}})
+                    out += self._emit(
+                        "content_block_delta",
+                        {
+                            "index": self._block,
+                            "delta": {"type": "input_json_delta", "partial_json": fn["arguments"]},
+                        },
+                    )
             if choice.get("finish_reason"):
                 self._stop = STOP.get(choice["finish_reason"], "end_turn")
         return out
@@ -282,10 +378,17 @@ class AnthropicToOpenAI:
         usage = self._anthropic_usage(self._openai_usage)
         self.usage.update(self._openai_usage)
         self.complete = True
-        return (self._close_block()
-                + self._emit("message_delta", {"delta": {"stop_reason": self._stop, "stop_sequence": None},
-                                               "usage": {"output_tokens": usage["output_tokens"]}})
-                + self._emit("message_stop", {}))
+        return (
+            self._close_block()
+            + self._emit(
+                "message_delta",
+                {
+                    "delta": {"stop_reason": self._stop, "stop_sequence": None},
+                    "usage": {"output_tokens": usage["output_tokens"]},
+                },
+            )
+            + self._emit("message_stop", {})
+        )
 
     def response_end(self) -> bytes:
         return b""
@@ -295,5 +398,12 @@ class AnthropicToOpenAI:
             error = orjson.loads(body).get("error") or {}
         except (orjson.JSONDecodeError, AttributeError):
             error = {}
-        return status, orjson.dumps({"type": "error", "error": {
-            "type": ERROR_TYPES.get(status, "api_error"), "message": error.get("message", "upstream error")}})
+        return status, orjson.dumps(
+            {
+                "type": "error",
+                "error": {
+                    "type": ERROR_TYPES.get(status, "api_error"),
+                    "message": error.get("message", "upstream error"),
+                },
+            }
+        )

@@ -28,9 +28,21 @@ from sidecar.providers.base import (
 DEFAULT_MAX_TOKENS = 4096
 TRANSLATED = frozenset(
     {
-        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p",
-        "stop", "stream", "stream_options", "tools", "tool_choice", "parallel_tool_calls",
-        "response_format", "user", "n",
+        "model",
+        "messages",
+        "max_tokens",
+        "max_completion_tokens",
+        "temperature",
+        "top_p",
+        "stop",
+        "stream",
+        "stream_options",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "user",
+        "n",
     }
 )
 FINISH = {
@@ -62,7 +74,10 @@ def _image(part: dict[str, Any]) -> dict[str, Any]:
         media_type = header[5:].split(";", 1)[0]
         if ";base64" not in header:
             raise UnsupportedFeature("image data URLs that are not base64")
-        return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": media_type, "data": data},
+        }
     if url.startswith(("http://", "https://")):
         return {"type": "image", "source": {"type": "url", "url": url}}
     raise UnsupportedFeature("image_url that is neither a data URL nor http(s)")
@@ -96,7 +111,9 @@ def _assistant_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
             raise UnsupportedFeature("tool call arguments that are not JSON") from None
         if not isinstance(arguments, dict):
             raise UnsupportedFeature("tool call arguments that are not a JSON object")
-        blocks.append({"type": "tool_use", "id": call.get("id"), "name": fn.get("name"), "input": arguments})
+        blocks.append(
+            {"type": "tool_use", "id": call.get("id"), "name": fn.get("name"), "input": arguments}
+        )
     return blocks
 
 
@@ -178,14 +195,24 @@ class OpenAIToAnthropic:
             elif role == "tool":
                 content = msg.get("content")
                 result = content if isinstance(content, str) else _user_blocks(content)
-                _append(messages, "user", [{"type": "tool_result",
-                                            "tool_use_id": msg.get("tool_call_id"), "content": result}])
+                _append(
+                    messages,
+                    "user",
+                    [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": msg.get("tool_call_id"),
+                            "content": result,
+                        }
+                    ],
+                )
             else:
                 raise UnsupportedFeature(f"messages with role {role!r}")
         out: dict[str, Any] = {
             "model": model,
             "messages": messages,
-            "max_tokens": body.get("max_completion_tokens") or body.get("max_tokens")
+            "max_tokens": body.get("max_completion_tokens")
+            or body.get("max_tokens")
             or self.default_max_tokens,
         }
         for key in ("temperature", "top_p"):
@@ -221,8 +248,10 @@ class OpenAIToAnthropic:
         if tool.get("type") != "function":
             raise UnsupportedFeature(f"tools of type {tool.get('type')!r}")
         fn = tool.get("function") or {}
-        out = {"name": fn.get("name"),
-               "input_schema": fn.get("parameters") or {"type": "object", "properties": {}}}
+        out = {
+            "name": fn.get("name"),
+            "input_schema": fn.get("parameters") or {"type": "object", "properties": {}},
+        }
         if fn.get("description"):
             out["description"] = fn["description"]
         return out
@@ -242,11 +271,21 @@ class OpenAIToAnthropic:
             elif kind == "thinking":
                 reasoning.append(block.get("thinking", ""))
             elif kind == "tool_use":
-                calls.append({"id": block["id"], "type": "function", "function": {
-                    "name": block["name"], "arguments": orjson.dumps(block.get("input", {})).decode()}})
-        message: dict[str, Any] = {"role": "assistant",
-                                   "content": "".join(text) if text or not calls else None,
-                                   "refusal": None}
+                calls.append(
+                    {
+                        "id": block["id"],
+                        "type": "function",
+                        "function": {
+                            "name": block["name"],
+                            "arguments": orjson.dumps(block.get("input", {})).decode(),
+                        },
+                    }
+                )
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(text) if text or not calls else None,
+            "refusal": None,
+        }
         if calls:
             message["tool_calls"] = calls
         if reasoning:
@@ -254,15 +293,23 @@ class OpenAIToAnthropic:
         usage = openai_usage(msg.get("usage"))
         self.usage.update(usage)
         self.complete = True
-        return orjson.dumps({
-            "id": "chatcmpl-" + str(msg.get("id", "")),
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": msg.get("model"),
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": FINISH.get(msg.get("stop_reason") or "", "stop")}],
-            "usage": usage,
-        })
+        return orjson.dumps(
+            {
+                "id": "chatcmpl-" + str(msg.get("id", "")),
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": msg.get("model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": message,
+                        "logprobs": None,
+                        "finish_reason": FINISH.get(msg.get("stop_reason") or "", "stop"),
+                    }
+                ],
+                "usage": usage,
+            }
+        )
 
     def response_chunk(self, chunk: bytes) -> bytes:
         out = bytearray()
@@ -271,24 +318,45 @@ class OpenAIToAnthropic:
         return bytes(out)
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        return sse_data(orjson.dumps({**self._chunk_head, "choices": [
-            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}))
+        return sse_data(
+            orjson.dumps(
+                {
+                    **self._chunk_head,
+                    "choices": [
+                        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                    ],
+                }
+            )
+        )
 
     def _event(self, name: str | None, event: dict[str, Any]) -> bytes:
         kind = event.get("type", name)
         if kind == "message_start":
             msg = event.get("message", {})
             self._anthropic_usage = dict(msg.get("usage") or {})
-            self._chunk_head = {"id": "chatcmpl-" + str(msg.get("id", "")),
-                                "object": "chat.completion.chunk", "created": int(time.time()),
-                                "model": msg.get("model")}
+            self._chunk_head = {
+                "id": "chatcmpl-" + str(msg.get("id", "")),
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": msg.get("model"),
+            }
             return self._chunk({"role": "assistant", "content": ""})
         if kind == "content_block_start":
             block = event.get("content_block", {})
             if block.get("type") == "tool_use":
                 index = self._tool_index.setdefault(event["index"], len(self._tool_index))
-                return self._chunk({"tool_calls": [{"index": index, "id": block["id"], "type": "function",
-                                                    "function": {"name": block["name"], "arguments": ""}}]})
+                return self._chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": block["id"],
+                                "type": "function",
+                                "function": {"name": block["name"], "arguments": ""},
+                            }
+                        ]
+                    }
+                )
             if block.get("type") == "text" and block.get("text"):
                 return self._chunk({"content": block["text"]})
             return b""
@@ -299,8 +367,16 @@ class OpenAIToAnthropic:
                 return self._chunk({"content": delta.get("text", "")})
             if dtype == "input_json_delta":
                 index = self._tool_index.get(event["index"], 0)
-                return self._chunk({"tool_calls": [{"index": index, "function": {
-                    "arguments": delta.get("partial_json", "")}}]})
+                return self._chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "function": {"arguments": delta.get("partial_json", "")},
+                            }
+                        ]
+                    }
+                )
             if dtype == "thinking_delta":
                 return self._chunk({"reasoning": delta.get("thinking", "")})
             return b""  # signature_delta: only meaningful to Anthropic itself
@@ -319,9 +395,18 @@ class OpenAIToAnthropic:
         if kind == "error":
             self.complete = True
             error = event.get("error") or {}
-            return sse_data(orjson.dumps({"error": {"message": error.get("message", "upstream error"),
-                                                    "type": error.get("type"), "param": None,
-                                                    "code": error.get("type")}}))
+            return sse_data(
+                orjson.dumps(
+                    {
+                        "error": {
+                            "message": error.get("message", "upstream error"),
+                            "type": error.get("type"),
+                            "param": None,
+                            "code": error.get("type"),
+                        }
+                    }
+                )
+            )
         return b""  # ping and future event types
 
     def response_end(self) -> bytes:
@@ -332,6 +417,13 @@ class OpenAIToAnthropic:
             error = orjson.loads(body).get("error") or {}
         except (orjson.JSONDecodeError, AttributeError):
             error = {}
-        return status, orjson.dumps({"error": {
-            "message": error.get("message", "upstream error"), "type": error.get("type", "api_error"),
-            "param": None, "code": error.get("type")}})
+        return status, orjson.dumps(
+            {
+                "error": {
+                    "message": error.get("message", "upstream error"),
+                    "type": error.get("type", "api_error"),
+                    "param": None,
+                    "code": error.get("type"),
+                }
+            }
+        )

@@ -23,12 +23,21 @@ from sidecar.providers.openai_anthropic import OpenAIToAnthropic
 from sidecar.providers.openai_openai import OpenAIToOpenAI
 
 PATHS: dict[str, dict[str, str]] = {
-    "openai": {"chat_completions": "/chat/completions", "embeddings": "/embeddings",
-               "messages": "/chat/completions"},
-    "azure_openai": {"chat_completions": "/chat/completions", "embeddings": "/embeddings",
-                     "messages": "/chat/completions"},
-    "anthropic": {"messages": "/messages", "count_tokens": "/messages/count_tokens",
-                  "chat_completions": "/messages"},
+    "openai": {
+        "chat_completions": "/chat/completions",
+        "embeddings": "/embeddings",
+        "messages": "/chat/completions",
+    },
+    "azure_openai": {
+        "chat_completions": "/chat/completions",
+        "embeddings": "/embeddings",
+        "messages": "/chat/completions",
+    },
+    "anthropic": {
+        "messages": "/messages",
+        "count_tokens": "/messages/count_tokens",
+        "chat_completions": "/messages",
+    },
 }
 """Backend api -> client endpoint -> upstream path (after translation)."""
 
@@ -72,8 +81,10 @@ class Upstream:
         if path is None:
             raise UnsupportedRoute(f"a {api} upstream has no {endpoint} endpoint")
         if api == "azure_openai":
-            return (f"{self.config.base_url}/openai/deployments/{quote(model, safe='')}{path}"
-                    f"?api-version={quote(self.config.api_version or '', safe='')}")
+            return (
+                f"{self.config.base_url}/openai/deployments/{quote(model, safe='')}{path}"
+                f"?api-version={quote(self.config.api_version or '', safe='')}"
+            )
         return self.config.base_url + path
 
     def translator(self, client_schema: str, endpoint: str) -> Translator:

@@ -158,3 +158,60 @@ def test_planted_email_is_found(user: str, domain: str, noise: str) -> None:
     assert ("pii.email", email) in [
         (f.tag, text[f.start : f.end]) for f in CLASSIFIER.scan([Segment(("t",), text)])
     ]
+
+
+ANTHROPIC = {
+    "model": "m",
+    "max_tokens": 5,
+    "system": [{"type": "text", "text": "sys"}],
+    "messages": [
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"},
+                },
+                {"type": "text", "text": "caption: card 4111 1111 1111 1111"},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [
+                {
+                    "type": "tool_use",
+                    "id": "t1",
+                    "name": "f",
+                    "input": {"who": {"ssn": "536-22-8457"}},
+                }
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": "mail jane@example.com"}
+            ],
+        },
+    ],
+    "tools": [{"name": "f", "description": "lookup", "input_schema": {"type": "object"}}],
+}
+
+
+def test_extract_anthropic_paths_and_redact_tool_input() -> None:
+    from sidecar.classify import extract_anthropic_messages
+
+    segments = extract_anthropic_messages(ANTHROPIC)
+    assert [s.path for s in segments] == [
+        ("system", 0, "text"),
+        ("messages", 0, "content", 1, "text"),
+        ("messages", 1, "content", 0, "input", "who", "ssn"),
+        ("messages", 2, "content", 0, "content"),
+        ("tools", 0, "description"),
+        ("tools", 0, "input_schema"),
+    ]
+    result = CLASSIFIER.classify(segments)
+    assert result.tags == {"pci.pan": 1, "pii.email": 1, "pii.ssn": 1}
+    out = redact(ANTHROPIC, segments, result.findings, {"pii", "pci"})
+    assert out["messages"][1]["content"][0]["input"] == {"who": {"ssn": "[REDACTED:pii.ssn]"}}
+    assert out["messages"][0]["content"][1]["text"] == "caption: card [REDACTED:pci.pan]"
+    assert out["messages"][0]["content"][0] == ANTHROPIC["messages"][0]["content"][0]
