@@ -291,3 +291,15 @@ async def test_openai_client_error_from_anthropic_is_translated(harness: Harness
             model="claude-sonnet-5", messages=[{"role": "user", "content": f"{EMAIL}"}]
         )
     assert caught.value.body["type"] == "invalid_request_error"  # type: ignore[index]
+
+
+async def test_thinking_deltas_reach_an_openai_client(harness: Harness) -> None:
+    harness.upstreams["anthropic"].thinking = True
+    stream = await harness.client.chat.completions.create(
+        model="claude-sonnet-5", messages=[{"role": "user", "content": f"{EMAIL}"}], stream=True
+    )
+    reasoning = ""
+    async for chunk in stream:
+        for choice in chunk.choices:
+            reasoning += (choice.delta.model_extra or {}).get("reasoning") or ""
+    assert reasoning == "Considering the question."

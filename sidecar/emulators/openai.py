@@ -102,11 +102,14 @@ class OpenAIEmulator:
         base_path: str = "/v1",
         chunks: int = 3,
         openrouter: bool | None = None,
+        azure: bool = False,
     ) -> None:
         self.name = name
         self.api_key = api_key
         self.base_path = base_path.rstrip("/")
         self.chunks = chunks
+        self.azure = azure
+        """Azure OpenAI: key in `api-key`, `api-version` query required, deployment in path."""
         self.openrouter = name == "openrouter" if openrouter is None else openrouter
         """OpenRouter's additions: `provider` in responses, `gen-` ids, SSE comments."""
         self.models = ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]
@@ -195,8 +198,13 @@ class OpenAIEmulator:
         except orjson.JSONDecodeError:
             parsed = None
         self._record(request, raw, parsed)
-        auth = request.headers.get("Authorization", "")
-        key = auth[7:].strip() if auth.startswith("Bearer ") else ""
+        if self.azure:
+            key = request.headers.get("api-key", "")
+            if not request.query.get("api-version"):
+                return self._error(404, "Resource not found"), parsed, None
+        else:
+            auth = request.headers.get("Authorization", "")
+            key = auth[7:].strip() if auth.startswith("Bearer ") else ""
         if not key:
             return self._error(401, _MISSING_KEY), parsed, None
         if key != self.api_key:
