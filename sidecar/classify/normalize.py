@@ -1,4 +1,5 @@
-"""Text normalisation before scanning: NFKC, and zero-width / bidi controls removed.
+"""Text normalisation before scanning: NFKC, Unicode digits as ASCII, and zero-width / bidi
+controls removed.
 
 Evasion often hides a value behind characters a model ignores but a scanner does not:
 full-width digits, zero-width spaces inside an e-mail address, bidi overrides. Scanning runs
@@ -8,6 +9,7 @@ redaction and reports point at what the app actually sent.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ INVISIBLE = frozenset(
     "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
 )
 _DELETE = {ord(c): None for c in INVISIBLE}
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # one character at a time: linear, no backtracking
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,7 @@ def _needs_work(text: str) -> bool:
         return False
     if not unicodedata.is_normalized("NFKC", text):
         return True
-    return any(c in text for c in INVISIBLE)
+    return any(c in text for c in INVISIBLE) or _OTHER_DIGIT.search(text) is not None
 
 
 def normalize(text: str) -> Normalized:
@@ -50,7 +53,12 @@ def normalize(text: str) -> Normalized:
     for index, char in enumerate(text):
         if char in INVISIBLE:
             continue
-        mapped = char if char.isascii() else unicodedata.normalize("NFKC", char)
+        if char.isascii():
+            mapped = char
+        elif (digit := unicodedata.decimal(char, None)) is not None:
+            mapped = str(digit)  # Arabic-Indic, Devanagari, ... digits: NFKC keeps them
+        else:
+            mapped = unicodedata.normalize("NFKC", char)
         mapped = mapped.translate(_DELETE)
         out.append(mapped)
         origin.extend([index] * len(mapped))

@@ -10,10 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import math
+from collections import Counter
+from datetime import date
 
 import orjson
+from stdnum import bic as _bic
 from stdnum import iban as _iban
 from stdnum import luhn as _luhn
+from stdnum import mac as _mac
+from stdnum.us import itin as _itin
+from stdnum.us import rtn as _rtn
 
 
 def digits(value: str) -> str:
@@ -127,3 +134,161 @@ def jwt(value: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return isinstance(parsed, dict) and isinstance(parsed.get("alg"), str)
+
+
+def itin(value: str) -> bool:
+    return bool(_itin.is_valid(digits(value)))
+
+
+def aba_routing(value: str) -> bool:
+    """ABA routing number: the 3-7-1 weighted checksum (stdnum's RTN)."""
+    d = digits(value)
+    return len(d) == 9 and d != "000000000" and bool(_rtn.is_valid(d))
+
+
+def bic(value: str) -> bool:
+    return bool(_bic.is_valid(value))
+
+
+def mac_address(value: str) -> bool:
+    """A unicast hardware address; all-zero and broadcast addresses identify nothing."""
+    hexdigits = "".join(c for c in value if c not in ":-.").lower()
+    if hexdigits in ("000000000000", "ffffffffffff"):
+        return False
+    return bool(_mac.is_valid(value if ":" in value or "-" in value else hexdigits))
+
+
+def npi(value: str) -> bool:
+    """US National Provider Identifier: Luhn over the ISO prefix 80840 plus the 10 digits."""
+    d = digits(value)
+    return len(d) == 10 and d[0] in "12" and bool(_luhn.is_valid("80840" + d))
+
+
+_DEA_FIRST = frozenset("ABCDEFGHJKLMPRSTUX")
+
+
+def dea(value: str) -> bool:
+    """DEA registration: 2 letters, 7 digits; (d1+d3+d5) + 2(d2+d4+d6) ends in d7."""
+    if len(value) != 9 or value[0] not in _DEA_FIRST or not value[2:].isdigit():
+        return False
+    d = [int(c) for c in value[2:]]
+    return (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
+
+
+_MBI_LETTERS = frozenset("ACDEFGHJKMNPQRTUVWXY")
+
+
+def mbi(value: str) -> bool:
+    """Medicare Beneficiary Identifier, CMS format C A AN N A AN N A A N N (no S L O I B Z)."""
+    v = value.replace("-", "").upper()
+    if len(v) != 11:
+        return False
+    kinds = "CAXNAXNAANN"  # C: 1-9, A: letter, N: digit, X: letter or digit
+    for ch, kind in zip(v, kinds, strict=True):
+        if kind == "C" and not ("1" <= ch <= "9"):
+            return False
+        if kind == "N" and not ch.isdigit():
+            return False
+        if kind == "A" and ch not in _MBI_LETTERS:
+            return False
+        if kind == "X" and not (ch.isdigit() or ch in _MBI_LETTERS):
+            return False
+    return True
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+
+
+def calendar_date(value: str) -> bool:
+    """A real date between 1900 and today (a date of birth cannot be in the future)."""
+    parts = [
+        p
+        for p in value.replace(",", " ")
+        .replace("/", " ")
+        .replace("-", " ")
+        .replace(".", " ")
+        .split()
+        if p
+    ]
+    try:
+        if len(parts) != 3:
+            return False
+        month_names = [p for p in parts if p[:3].lower() in _MONTHS and not p.isdigit()]
+        if month_names:
+            month = _MONTHS[month_names[0][:3].lower()]
+            nums = [int(p) for p in parts if p.isdigit()]
+            day, year = (nums[0], nums[1]) if nums[0] <= 31 else (nums[1], nums[0])
+        elif len(parts[0]) == 4:
+            year, month, day = int(parts[0]), int(parts[1]), int(parts[2])
+        else:
+            month, day, year = int(parts[0]), int(parts[1]), int(parts[2])
+            if month > 12:  # day-first (European) order
+                month, day = day, month
+        born = date(year, month, day)
+    except (ValueError, IndexError):
+        return False
+    return date(1900, 1, 1) <= born <= date.today()
+
+
+def shannon_entropy(value: str) -> float:
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+_PLACEHOLDERS = (
+    "example",
+    "changeme",
+    "password",
+    "secret",
+    "xxxx",
+    "****",
+    "redacted",
+    "your_",
+    "your-",
+    "<",
+    "${",
+    "{{",
+    "%s",
+    "placeholder",
+    "dummy",
+    "sample",
+)
+
+
+def not_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    if len(set(lowered)) < 3:
+        return False
+    return not any(p in lowered for p in _PLACEHOLDERS)
+
+
+def high_entropy(value: str) -> bool:
+    """Thresholds in the spirit of detect-secrets: hex strings above 3.0 bits per
+    character, other base64-ish strings above 4.0, at least 16 characters."""
+    if len(value) < 16 or not not_placeholder(value):
+        return False
+    is_hex = all(c in "0123456789abcdefABCDEF" for c in value)
+    return shannon_entropy(value) > (3.0 if is_hex else 4.0)
+
+
+def aws_secret_key(value: str) -> bool:
+    return len(value) == 40 and "EXAMPLE" not in value and shannon_entropy(value) > 4.0
+
+
+def openai_key(value: str) -> bool:
+    return not value.startswith("sk-ant-") and not_placeholder(value)
+
+
+def track_data(value: str) -> bool:
+    """Magnetic-stripe track 1 or 2: the embedded account number must be a valid card."""
+    start = 2 if value.startswith("%B") else 1
+    end = start
+    while end < len(value) and value[end].isdigit():
+        end += 1
+    return pan(value[start:end])

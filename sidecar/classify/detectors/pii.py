@@ -1,9 +1,11 @@
-"""Personal data: e-mail, phone, US SSN, IBAN, IP addresses."""
+"""Personal data: contact details, national and financial identifiers, network identifiers."""
 
 from __future__ import annotations
 
 from sidecar.classify import validators as v
 from sidecar.classify.detectors.base import Detector
+
+MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]{0,6}\.?"
 
 EMAIL = Detector(
     "pii.email",
@@ -18,6 +20,7 @@ PHONE = Detector(
         r"\+[1-9][0-9]{0,3}([ .\-]?\(?[0-9]{1,4}\)?){2,5}\b",  # E.164 and international
         r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .\-]?[0-9]{4}\b",  # (415) 555-0132
         r"\b[2-9][0-9]{2}[.\-][2-9][0-9]{2}[.\-][0-9]{4}\b",  # 415-555-0132, 415.555.0132
+        r"\b[2-9][0-9]{2} [2-9][0-9]{2} [0-9]{4}\b",  # 415 555 0132
     ),
     validator=v.phone,
     confidence=0.8,
@@ -25,7 +28,10 @@ PHONE = Detector(
 
 SSN = Detector(
     "pii.ssn",
-    (r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", r"\b[0-9]{3} [0-9]{2} [0-9]{4}\b"),
+    (
+        r"\b[0-9]{3}[\- .]{1,2}[0-9]{2}[\- .]{1,2}[0-9]{4}\b",
+        r"\b[0-9]([ .\-][0-9]){8}\b",  # 5 3 6-2 2-8 4 5 7: one digit at a time
+    ),
     validator=v.ssn,
     confidence=0.9,
 )
@@ -34,8 +40,75 @@ SSN_UNFORMATTED = Detector(
     "pii.ssn",
     (r"\b[0-9]{9}\b",),
     validator=v.ssn,
-    context=("ssn", "social security", "ss#", "ss #", "taxpayer"),
+    context=("ssn", "social security", "ss#", "ss #", "soc sec"),
     confidence=0.8,
+)
+
+ITIN = Detector(
+    "pii.itin",
+    (r"\b9[0-9]{2}[\- ]?[0-9]{2}[\- ]?[0-9]{4}\b",),
+    validator=v.itin,
+    confidence=0.9,
+)
+
+PASSPORT = Detector(
+    "pii.passport",
+    (r"\b[A-Z]{0,2}[0-9]{6,9}\b",),
+    context=("passport",),
+    validator=lambda s: sum(c.isdigit() for c in s) >= 6,
+    confidence=0.75,
+)
+
+DRIVERS_LICENSE = Detector(
+    "pii.drivers_license",
+    (
+        r"\b[A-Z]{0,2}[0-9]{5,12}\b",
+        r"\b[A-Z][0-9]{3}-[0-9]{4}-[0-9]{4}\b",
+        r"\b[A-Z][0-9]{3}-[0-9]{3}-[0-9]{2}-[0-9]{3}-[0-9]\b",
+    ),
+    context=(
+        "driver's license",
+        "drivers license",
+        "driver license",
+        "driver's licence",
+        "driving licence",
+        "driving license",
+        "dl#",
+        "dl #",
+        "dl no",
+        "dl number",
+        "license number",
+        "licence number",
+    ),
+    validator=lambda s: sum(c.isdigit() for c in s) >= 5,
+    confidence=0.75,
+    context_window=40,
+)
+
+DATE_OF_BIRTH = Detector(
+    "pii.date_of_birth",
+    (
+        r"\b[0-3]?[0-9][/\-.][0-3]?[0-9][/\-.](19|20)[0-9]{2}\b",
+        r"\b(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]\b",
+        r"\b[0-3]?[0-9] " + MONTH + r",? (19|20)[0-9]{2}\b",
+        r"\b" + MONTH + r" [0-3]?[0-9](st|nd|rd|th)?,? (19|20)[0-9]{2}\b",
+    ),
+    context=(
+        "dob",
+        "d.o.b",
+        "date of birth",
+        "birth date",
+        "birthdate",
+        "born",
+        "birthday",
+        "geburtsdatum",
+        "né le",
+        "née le",
+        "fecha de nacimiento",
+    ),
+    validator=v.calendar_date,
+    confidence=0.85,
+    context_window=32,
 )
 
 IBAN = Detector(
@@ -43,6 +116,22 @@ IBAN = Detector(
     (r"\b[A-Z]{2}[0-9]{2}( ?[A-Z0-9]{4}){2,7}( ?[A-Z0-9]{1,4})?\b",),
     validator=v.iban,
     confidence=0.99,
+)
+
+SWIFT_BIC = Detector(
+    "pii.swift_bic",
+    (r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?\b",),
+    validator=v.bic,
+    context=("swift", "bic", "bank identifier"),
+    confidence=0.85,
+)
+
+ABA_ROUTING = Detector(
+    "pii.aba_routing",
+    (r"\b[0-9]{9}\b", r"\b[0-9]{4}-[0-9]{4}-[0-9]\b"),
+    validator=v.aba_routing,
+    context=("routing", "aba", "rtn", "transit number"),
+    confidence=0.95,
 )
 
 IPV4 = Detector(
@@ -59,4 +148,30 @@ IPV6 = Detector(
     confidence=0.85,
 )
 
-DETECTORS = (EMAIL, PHONE, SSN, SSN_UNFORMATTED, IBAN, IPV4, IPV6)
+MAC_ADDRESS = Detector(
+    "pii.mac_address",
+    (
+        r"\b[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}\b",
+        r"\b[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5}\b",
+        r"\b[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\b",
+    ),
+    validator=v.mac_address,
+    confidence=0.85,
+)
+
+DETECTORS = (
+    EMAIL,
+    PHONE,
+    SSN,
+    SSN_UNFORMATTED,
+    ITIN,
+    PASSPORT,
+    DRIVERS_LICENSE,
+    DATE_OF_BIRTH,
+    IBAN,
+    SWIFT_BIC,
+    ABA_ROUTING,
+    IPV4,
+    IPV6,
+    MAC_ADDRESS,
+)

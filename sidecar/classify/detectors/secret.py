@@ -1,15 +1,106 @@
-"""Credentials: cloud keys, private keys, tokens."""
+"""Credentials: cloud keys, service tokens, private keys, passwords and keyed secrets."""
 
 from __future__ import annotations
 
 from sidecar.classify import validators as v
-from sidecar.classify.detectors.base import Detector
+from sidecar.classify.detectors.base import Detector, after_separator
+
+
+def _url_credentials(text: str) -> tuple[int, int]:
+    """`user:password@host` of scheme://user:password@host: the whole authority goes, so
+    the host part is not mistaken for an e-mail address either."""
+    return text.find("://") + 3, len(text)
+
+
+def _url_password_ok(text: str) -> bool:
+    at = text.rfind("@")
+    password = text[text.rfind(":", 0, at) + 1 : at]
+    return len(password) >= 3 and v.not_placeholder(password)
+
+
+def _assignment_value_ok(text: str) -> bool:
+    start, end = after_separator(text)
+    return end - start >= 6 and v.not_placeholder(text[start:end])
+
+
+def _entropy_value_ok(text: str) -> bool:
+    start, end = after_separator(text)
+    return v.high_entropy(text[start:end])
+
+
+def _aws_secret_ok(text: str) -> bool:
+    start, end = after_separator(text)
+    return v.aws_secret_key(text[start:end])
+
 
 AWS_ACCESS_KEY = Detector(
     "secret.aws_access_key",
     (r"\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",),
     validator=v.aws_access_key,
     confidence=0.95,
+)
+
+AWS_SECRET_KEY = Detector(
+    "secret.aws_secret_key",
+    (
+        r"(secret_access_key|secretaccesskey|aws_secret|secret_key|aws_sak)[\"']?[ \t]*[:=]"
+        r"[ \t]*[\"']?[A-Za-z0-9/+=]{40,}",
+    ),
+    validator=_aws_secret_ok,
+    narrow=after_separator,
+    confidence=0.95,
+    caseless=True,
+)
+
+GCP_SERVICE_ACCOUNT = Detector(
+    "secret.gcp_service_account",
+    (r"\"type\"[ \t]*:[ \t]*\"service_account\"",),
+    extend_to="{}",
+    confidence=0.99,
+)
+
+AZURE_STORAGE_KEY = Detector(
+    "secret.azure_storage_key",
+    (r"AccountKey=[A-Za-z0-9+/]{86}==",),
+    narrow=after_separator,
+    confidence=0.99,
+)
+
+GITHUB_TOKEN = Detector(
+    "secret.github_token",
+    (r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b", r"\bgithub_pat_[A-Za-z0-9_]{82}\b"),
+    confidence=0.97,
+)
+
+GITLAB_TOKEN = Detector(
+    "secret.gitlab_token",
+    (r"\bglpat-[A-Za-z0-9_\-]{20}\b",),
+    confidence=0.97,
+)
+
+SLACK_TOKEN = Detector(
+    "secret.slack_token",
+    (r"\bxox[abposr]-[0-9A-Za-z]{6,}(-[0-9A-Za-z]{4,}){1,4}\b",),
+    confidence=0.97,
+)
+
+STRIPE_KEY = Detector(
+    "secret.stripe_key",
+    (r"\b(sk|rk)_live_[0-9A-Za-z]{24,}\b",),
+    confidence=0.97,
+)
+
+OPENAI_KEY = Detector(
+    "secret.openai_key",
+    (r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{32,}",),
+    validator=v.openai_key,
+    confidence=0.9,
+)
+
+ANTHROPIC_KEY = Detector(
+    "secret.anthropic_key",
+    (r"\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_\-]{80,}",),
+    confidence=0.99,
 )
 
 PRIVATE_KEY = Detector(
@@ -19,12 +110,6 @@ PRIVATE_KEY = Detector(
     extend_to="-----END",
 )
 
-GITHUB_TOKEN = Detector(
-    "secret.github_token",
-    (r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b", r"\bgithub_pat_[A-Za-z0-9_]{82}\b"),
-    confidence=0.97,
-)
-
 JWT = Detector(
     "secret.jwt",
     (r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*",),
@@ -32,4 +117,50 @@ JWT = Detector(
     confidence=0.9,
 )
 
-DETECTORS = (AWS_ACCESS_KEY, PRIVATE_KEY, GITHUB_TOKEN, JWT)
+URL_PASSWORD = Detector(
+    "secret.url_password",
+    (r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"']{1,64}:[^\s@/\"']{1,128}@[A-Za-z0-9.\-\[\]]+",),
+    validator=_url_password_ok,
+    narrow=_url_credentials,
+    confidence=0.95,
+    caseless=True,
+)
+
+PASSWORD_ASSIGNMENT = Detector(
+    "secret.password_assignment",
+    (r"\b(password|passwd|pwd|passphrase|db_pass|pass)[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",),
+    validator=_assignment_value_ok,
+    narrow=after_separator,
+    confidence=0.85,
+    caseless=True,
+)
+
+KEYED_SECRET = Detector(
+    "secret.generic_high_entropy",
+    (
+        r"(secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential|auth)"
+        r"[a-z0-9_\-]*[\"']?[ \t]*[:=][ \t]*[\"']?[A-Za-z0-9+/=_\-.]{16,}",
+    ),
+    validator=_entropy_value_ok,
+    narrow=after_separator,
+    confidence=0.75,
+    caseless=True,
+)
+
+DETECTORS = (
+    AWS_ACCESS_KEY,
+    AWS_SECRET_KEY,
+    GCP_SERVICE_ACCOUNT,
+    AZURE_STORAGE_KEY,
+    GITHUB_TOKEN,
+    GITLAB_TOKEN,
+    SLACK_TOKEN,
+    STRIPE_KEY,
+    ANTHROPIC_KEY,
+    OPENAI_KEY,
+    PRIVATE_KEY,
+    JWT,
+    URL_PASSWORD,
+    PASSWORD_ASSIGNMENT,
+    KEYED_SECRET,
+)

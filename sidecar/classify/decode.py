@@ -1,0 +1,58 @@
+"""Decoding of base64 and URL-encoded runs, so a value cannot hide behind an encoding.
+
+Only decodings that look like text are scanned: binary (images, compressed data) is left
+alone. Sizes are bounded by the caller; this module only decodes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from urllib.parse import unquote
+
+MIN_DECODED = 8
+
+
+def _texty(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(c.isprintable() or c in "\n\r\t" for c in text)
+    return text if len(text) >= MIN_DECODED and printable >= 0.95 * len(text) else None
+
+
+def decode_base64(run: str) -> str | None:
+    """Standard or URL-safe base64, padded or not; None unless it decodes to text."""
+    body = run.rstrip("=")
+    if len(body) % 4 == 1:
+        return None
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        if "-" in padded or "_" in padded:
+            raw = base64.urlsafe_b64decode(padded)
+        else:
+            raw = base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _texty(raw)
+
+
+def percent_tokens(text: str) -> Iterator[tuple[int, int]]:
+    """Whitespace-delimited tokens that contain a percent escape, in one left-to-right pass."""
+    pos = text.find("%")
+    while pos != -1:
+        start = pos
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        end = pos
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        yield start, end
+        pos = text.find("%", end)
+
+
+def decode_percent(token: str) -> str | None:
+    decoded = unquote(token.replace("+", " "))
+    return decoded if decoded != token and len(decoded) >= 6 else None
