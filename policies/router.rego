@@ -1,26 +1,68 @@
 # llm-router default routing policy (policy contract v1).
 #
-# Entry point: data.llm_router.decision. What it decides, in plain words:
+# Entry point: data.llm_router.decision. Its settings live in data.json under the key
+# "llm_router_config" (read here as data.llm_router_config, apart from this package's path).
+#
+# What it decides, in plain words:
 #   * Each data category found in the request requires routes with certain compliance
-#     attributes (data.llm_router_config.requirements): pii needs a DPA, phi a DPA and a BAA,
-#     pci PCI DSS. Only routes that have all required attributes are allowed.
+#     attributes (requirements): pii needs a DPA, phi a DPA and a BAA, pci PCI DSS.
+#     Only routes that have every required attribute are allowed, in the operator's order.
 #   * Card data with no PCI DSS route is redacted instead, and the request routes by its
 #     other categories (pci_fallback: "redact").
 #   * Secrets are blocked, unless redact_secrets is true: then they are redacted.
 #   * A workload label llm-router.io/residency: eu keeps traffic on routes in that region.
-#   * A request the classifier could not scan completely (truncated) counts as regulated.
-#   * Public and internal data may use every route, aggregator first. Anything above public
-#     asks the aggregator not to collect or retain it.
-# The sidecar enforces on top: only listed routes are tried, in order; anything else denies.
+#   * A request the classifier could not scan completely (truncated) is handled as if it
+#     held pii and phi. A level the policy does not know counts as regulated.
+#   * Otherwise every route is allowed, aggregator first. Anything above public asks the
+#     aggregator not to collect or retain it (internal_provider_preferences).
+#   * Anything this policy cannot judge (a category with no requirement entry, missing
+#     settings) is blocked rather than waved through.
+# The sidecar enforces on top: only offered routes are tried, in order; anything else denies.
 package llm_router
 
 import rego.v1
 
+# ---- settings ---------------------------------------------------------------------------
+#
+# data.json, key llm_router_config:
+#   requirements                  category -> compliance attributes every route must have
+#   level_requirements            level -> attributes required when the app or workload set it
+#   redact_secrets                false: a secret blocks the request; true: it is redacted
+#   pci_fallback                  "redact": card data with no PCI DSS route is redacted;
+#                                 anything else: card data needs a PCI DSS route
+#   truncated_categories          categories assumed when the classifier could not scan it all
+#   residency_label               workload label naming the region traffic must stay in
+#   internal_provider_preferences aggregator preferences for anything above public
+# A missing setting blocks every request (see "what blocks").
+
+default config := {}
+
 config := data.llm_router_config
 
-level := input.classification.level
+required_settings := {
+	"requirements", "level_requirements", "redact_secrets", "pci_fallback",
+	"truncated_categories", "residency_label", "internal_provider_preferences",
+}
+
+missing_settings := required_settings - object.keys(config)
+
+# ---- level ------------------------------------------------------------------------------
+
+known_levels := {"public", "internal", "confidential", "regulated"}
+
+given_level := object.get(input, ["classification", "level"], null)
+
+unknown_level if not given_level in known_levels
+
+level := given_level if not unknown_level
+else := "regulated"
 
 truncated if input.classification.truncated == true
+
+# Anything above public is kept out of aggregator data collection.
+sensitive if level != "public"
+
+sensitive if truncated
 
 # ---- categories -------------------------------------------------------------------------
 
@@ -41,39 +83,57 @@ secret_redacted if {
 # Categories that constrain the choice of route (secrets are blocked or redacted instead).
 routed_categories := {c | some c in categories; c != "secret"}
 
+# A category missing from the requirements table cannot be judged, so it blocks.
+unconfigured := routed_categories - object.keys(object.get(config, "requirements", {}))
+
 # ---- residency --------------------------------------------------------------------------
 
 residency := input.workload.labels[config.residency_label]
 
-in_region(route) if not residency
+in_region(_) if not residency
 
 in_region(route) if residency in route.compliance.regions
 
 # ---- requirements -----------------------------------------------------------------------
 
-attributes_for(cats) := {a | some c in cats; some a in object.get(config.requirements, c, [])}
+attributes_for(cats) := {a | some c in cats; some a in config.requirements[c]}
 
 has_all(route, attrs) if every a in attrs {
 	route.compliance[a] == true
 }
 
-# Card data falls back to redaction when no route could take it as it is.
+routes_meeting(attrs) := [r | some r in input.routes; in_region(r); has_all(r, attrs)]
+
+# Card data falls back to redaction when no route could take the request as it is.
 pci_redacted if {
 	"pci" in routed_categories
 	config.pci_fallback == "redact"
-	count([r | some r in input.routes; in_region(r); has_all(r, attributes_for(routed_categories))]) == 0
+	count(routes_meeting(attributes_for(routed_categories))) == 0
 }
 
 effective_categories := routed_categories - {"pci"} if pci_redacted
 else := routed_categories
 
-# A declared level with no category behind it still has a floor (e.g. regulated needs a DPA).
-required := attributes_for(effective_categories) if count(categories) > 0
-else := {a | some a in object.get(config.level_requirements, level, [])}
+# A level set by the app's declaration or the workload label (or one without any category
+# behind it) keeps its own floor, e.g. regulated needs a DPA: redacting a card number must
+# not lower what the app declared.
+level_set_by_caller if {
+	some s in input.classification.sources
+	s != "content"
+}
+
+level_set_by_caller if count(categories) == 0
+
+level_set_by_caller if unknown_level
+
+level_floor := {a | some a in object.get(config.level_requirements, level, [])} if level_set_by_caller
+else := set()
+
+required := attributes_for(effective_categories) | level_floor
 
 restricted if count(required) > 0
 
-eligible := [r | some r in input.routes; in_region(r); has_all(r, required)]
+eligible := routes_meeting(required)
 
 # Unrestricted traffic prefers the aggregator (price, choice, failover); restricted traffic
 # keeps the operator's candidate order among compliant routes.
@@ -89,58 +149,77 @@ redact contains "pci" if pci_redacted
 
 redact contains "secret" if secret_redacted
 
-sensitive if level != "public"
-
-sensitive if truncated
-
-provider_preferences := config.sensitive_provider_preferences if sensitive
+provider_preferences := object.get(config, "internal_provider_preferences", {}) if sensitive
 else := {}
 
-# ---- reasons ----------------------------------------------------------------------------
+# ---- what blocks ------------------------------------------------------------------------
+
+blocked contains sprintf("policy data missing: llm_router_config.%s", [k]) if {
+	some k in missing_settings
+}
 
 blocked contains "secret detected: blocked (redaction is off)" if {
 	secret_found
 	not secret_redacted
 }
 
-blocked contains sprintf("no candidate route satisfies: %s", [concat(", ", sort(required))]) if {
-	restricted
+blocked contains sprintf("no requirements configured for category %s: blocked", [c]) if {
+	some c in unconfigured
+}
+
+blocked contains "no candidate routes were offered" if count(object.get(input, "routes", [])) == 0
+
+blocked contains no_route_message if {
+	count(input.routes) > 0
 	count(eligible) == 0
 }
 
-blocked contains sprintf("no candidate route in region %s", [residency]) if {
-	not restricted
-	count(eligible) == 0
-}
+unmet := concat(", ", required)
+
+no_route_message := sprintf("no candidate route in region %s satisfies: %s", [residency, unmet]) if {
+	restricted
+	residency
+} else := sprintf("no candidate route satisfies: %s", [unmet]) if {
+	restricted
+} else := sprintf("no candidate route in region %s", [residency])
+
+# ---- why (explanations that do not block) -----------------------------------------------
 
 notes contains sprintf("%s requires a route with %s", [c, concat(" and ", attrs)]) if {
 	some c in effective_categories
-	attrs := object.get(config.requirements, c, [])
+	attrs := config.requirements[c]
 	count(attrs) > 0
 }
 
-notes contains sprintf("%s data requires a route with %s", [level, concat(" and ", sort(required))]) if {
-	count(categories) == 0
-	restricted
+notes contains sprintf("%s level requires a route with %s", [level, concat(" and ", level_floor)]) if {
+	count(level_floor) > 0
+}
+
+notes contains sprintf("unknown classification level %v: treated as regulated", [given_level]) if {
+	unknown_level
 }
 
 notes contains "card data redacted: no candidate route is pci_dss compliant" if pci_redacted
 
 notes contains "secret detected: redacted before forwarding" if secret_redacted
 
-notes contains "classification truncated: treated as regulated" if truncated
+notes contains sprintf("classification truncated: treated as regulated, assuming %s", [assumed]) if {
+	truncated
+	assumed := concat(" and ", sort(config.truncated_categories))
+}
 
 notes contains sprintf("residency %s: only routes in that region", [residency]) if residency
 
 notes contains sprintf("%s data: all routes allowed, aggregator first", [level]) if {
 	not restricted
 	level != "regulated"
+	count(blocked) == 0
 }
 
 notes contains "nothing left that needs a compliant route: all routes allowed, aggregator first" if {
 	not restricted
 	level == "regulated"
-	not secret_found
+	count(blocked) == 0
 }
 
 # ---- the decision -----------------------------------------------------------------------

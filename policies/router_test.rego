@@ -5,6 +5,8 @@ import rego.v1
 
 import data.llm_router
 
+# ---- fixtures: one route of each compliance profile -------------------------------------
+
 aggregator := {"id": "openrouter:openai/gpt-4o", "provider": "openrouter", "kind": "aggregator",
 	"model": "openai/gpt-4o",
 	"compliance": {"dpa": false, "baa": false, "zdr": false, "pci_dss": false, "regions": ["us"]}}
@@ -20,26 +22,36 @@ pci_direct := {"id": "payments:gpt-4o", "provider": "payments", "kind": "direct"
 
 all_routes := [aggregator, dpa_direct, baa_direct]
 
-request(level, categories) := request_with(level, categories, {}, false, all_routes)
-
-request_with(level, categories, labels, truncated, routes) := {
+request(level, categories) := {
 	"version": 1,
 	"request": {"id": "t", "api": "openai.chat_completions", "model": "gpt-4o", "stream": false, "declared": {}},
-	"workload": {"namespace": "ns", "pod": "p", "service_account": "sa", "labels": labels},
-	"classification": {"level": level, "categories": categories, "tags": {}, "sources": ["content"], "truncated": truncated},
-	"routes": routes,
+	"workload": {"namespace": "ns", "pod": "p", "service_account": "sa", "labels": {}},
+	"classification": {"level": level, "categories": categories, "tags": {}, "sources": ["content"], "truncated": false},
+	"routes": all_routes,
 }
+
+# Variations on a request; object.union merges nested objects and replaces arrays.
+with_routes(req, routes) := object.union(req, {"routes": routes})
+
+in_region(req, region) := object.union(req, {"workload": {"labels": {"llm-router.io/residency": region}}})
+
+truncated(req) := object.union(req, {"classification": {"truncated": true}})
+
+from_sources(req, sources) := object.union(req, {"classification": {"sources": sources}})
+
+# ---- public, internal, confidential: every route, aggregator first ----------------------
 
 test_public_uses_every_route_aggregator_first if {
 	d := llm_router.decision with input as request("public", [])
 	d.allow == true
 	d.routes == ["openrouter:openai/gpt-4o", "openai:gpt-4o", "google:gemini"]
-	d.obligations.provider_preferences == {}
+	d.obligations == {"redact": [], "provider_preferences": {}}
+	d.reasons == ["public data: all routes allowed, aggregator first"]
 }
 
 test_aggregator_first_even_when_listed_last if {
-	d := llm_router.decision with input as request_with("public", [], {}, false, [dpa_direct, aggregator])
-	d.routes == ["openrouter:openai/gpt-4o", "openai:gpt-4o"]
+	d := llm_router.decision with input as with_routes(request("public", []), [dpa_direct, baa_direct, aggregator])
+	d.routes == ["openrouter:openai/gpt-4o", "openai:gpt-4o", "google:gemini"]
 }
 
 test_internal_denies_data_collection_on_aggregator if {
@@ -48,11 +60,26 @@ test_internal_denies_data_collection_on_aggregator if {
 	d.obligations.provider_preferences == {"data_collection": "deny", "zdr": true}
 }
 
+test_confidential_uses_every_route_with_preferences if {
+	d := llm_router.decision with input as request("confidential", [])
+	d.allow == true
+	count(d.routes) == 3
+	d.obligations.provider_preferences.data_collection == "deny"
+	"confidential data: all routes allowed, aggregator first" in d.reasons
+}
+
+# ---- regulated categories: only compliant routes, candidate order -----------------------
+
 test_pii_needs_dpa if {
 	d := llm_router.decision with input as request("regulated", ["pii"])
 	d.allow == true
 	d.routes == ["openai:gpt-4o", "google:gemini"]
 	"pii requires a route with dpa" in d.reasons
+}
+
+test_regulated_keeps_candidate_order if {
+	d := llm_router.decision with input as with_routes(request("regulated", ["pii"]), [baa_direct, aggregator, dpa_direct])
+	d.routes == ["google:gemini", "openai:gpt-4o"]
 }
 
 test_phi_needs_dpa_and_baa if {
@@ -62,17 +89,25 @@ test_phi_needs_dpa_and_baa if {
 }
 
 test_phi_without_baa_route_is_denied if {
-	d := llm_router.decision with input as request_with("regulated", ["phi"], {}, false, [aggregator, dpa_direct])
+	d := llm_router.decision with input as with_routes(request("regulated", ["phi"]), [aggregator, dpa_direct])
 	d.allow == false
 	d.routes == []
 	"no candidate route satisfies: baa, dpa" in d.reasons
 }
 
+test_unknown_category_is_blocked if {
+	d := llm_router.decision with input as request("regulated", ["biometric"])
+	d.allow == false
+	"no requirements configured for category biometric: blocked" in d.reasons
+}
+
+# ---- secrets ----------------------------------------------------------------------------
+
 test_secret_is_blocked if {
 	d := llm_router.decision with input as request("regulated", ["secret"])
 	d.allow == false
 	d.routes == []
-	"secret detected: blocked (redaction is off)" in d.reasons
+	d.reasons == ["secret detected: blocked (redaction is off)"]
 }
 
 test_secret_is_redacted_when_switched_on if {
@@ -80,13 +115,25 @@ test_secret_is_redacted_when_switched_on if {
 		with data.llm_router_config.redact_secrets as true
 	d.allow == true
 	d.obligations.redact == ["secret"]
+	d.routes[0] == "openrouter:openai/gpt-4o"
+	"secret detected: redacted before forwarding" in d.reasons
 }
+
+test_redacted_secret_with_pii_routes_by_pii if {
+	d := llm_router.decision with input as request("regulated", ["pii", "secret"])
+		with data.llm_router_config.redact_secrets as true
+	d.routes == ["openai:gpt-4o", "google:gemini"]
+	d.obligations.redact == ["secret"]
+}
+
+# ---- card data --------------------------------------------------------------------------
 
 test_pci_without_pci_route_is_redacted if {
 	d := llm_router.decision with input as request("regulated", ["pci"])
 	d.allow == true
 	d.obligations.redact == ["pci"]
 	d.routes[0] == "openrouter:openai/gpt-4o"
+	"card data redacted: no candidate route is pci_dss compliant" in d.reasons
 }
 
 test_pci_with_pii_redacts_and_routes_by_pii if {
@@ -96,40 +143,119 @@ test_pci_with_pii_redacts_and_routes_by_pii if {
 }
 
 test_pci_goes_to_pci_dss_route_unredacted if {
-	d := llm_router.decision with input as request_with("regulated", ["pci"], {}, false, [aggregator, pci_direct])
+	d := llm_router.decision with input as with_routes(request("regulated", ["pci"]), [aggregator, pci_direct])
 	d.routes == ["payments:gpt-4o"]
 	d.obligations.redact == []
 }
 
+test_pci_route_must_also_meet_other_categories if {
+	# The PCI route has no BAA: phi wins, card data is redacted instead.
+	d := llm_router.decision with input as with_routes(request("regulated", ["pci", "phi"]), [pci_direct, baa_direct])
+	d.routes == ["google:gemini"]
+	d.obligations.redact == ["pci"]
+}
+
+test_pci_fallback_block_denies if {
+	d := llm_router.decision with input as request("regulated", ["pci"])
+		with data.llm_router_config.pci_fallback as "block"
+	d.allow == false
+	d.obligations.redact == []
+	"no candidate route satisfies: pci_dss" in d.reasons
+}
+
+test_declared_level_keeps_its_floor_after_pci_redaction if {
+	d := llm_router.decision with input as from_sources(request("regulated", ["pci"]), ["content", "declared"])
+	d.obligations.redact == ["pci"]
+	d.routes == ["openai:gpt-4o", "google:gemini"]
+}
+
+# ---- residency --------------------------------------------------------------------------
+
 test_residency_restricts_regions if {
-	d := llm_router.decision with input as request_with("public", [], {"llm-router.io/residency": "eu"}, false, all_routes)
+	d := llm_router.decision with input as in_region(request("public", []), "eu")
+	d.routes == ["google:gemini"]
+	"residency eu: only routes in that region" in d.reasons
+}
+
+test_residency_applies_to_regulated_data if {
+	d := llm_router.decision with input as in_region(request("regulated", ["pii"]), "eu")
 	d.routes == ["google:gemini"]
 }
 
 test_residency_with_no_route_in_region_is_denied if {
-	d := llm_router.decision with input as request_with("public", [], {"llm-router.io/residency": "ap"}, false, all_routes)
+	d := llm_router.decision with input as in_region(request("public", []), "ap")
 	d.allow == false
 	"no candidate route in region ap" in d.reasons
+	not "public data: all routes allowed, aggregator first" in d.reasons
 }
 
+test_residency_and_requirements_unmet_says_both if {
+	d := llm_router.decision with input as in_region(request("regulated", ["pii"]), "ap")
+	d.allow == false
+	"no candidate route in region ap satisfies: dpa" in d.reasons
+}
+
+test_pci_redaction_considers_only_routes_in_region if {
+	req := in_region(with_routes(request("regulated", ["pci"]), [pci_direct, baa_direct]), "eu")
+	d := llm_router.decision with input as req
+	d.routes == ["google:gemini"]
+	d.obligations.redact == ["pci"]
+}
+
+# ---- conservative defaults --------------------------------------------------------------
+
 test_truncated_counts_as_regulated if {
-	d := llm_router.decision with input as request_with("public", [], {}, true, all_routes)
+	d := llm_router.decision with input as truncated(request("public", []))
 	d.routes == ["google:gemini"]
 	d.obligations.provider_preferences.data_collection == "deny"
+	"classification truncated: treated as regulated, assuming phi and pii" in d.reasons
 }
 
 test_declared_regulated_without_category_needs_dpa if {
 	d := llm_router.decision with input as request("regulated", [])
 	d.routes == ["openai:gpt-4o", "google:gemini"]
+	"regulated level requires a route with dpa" in d.reasons
 }
 
+test_unknown_level_counts_as_regulated if {
+	d := llm_router.decision with input as request("top-secret", [])
+	d.routes == ["openai:gpt-4o", "google:gemini"]
+	d.obligations.provider_preferences.zdr == true
+	"unknown classification level top-secret: treated as regulated" in d.reasons
+}
+
+test_missing_level_counts_as_regulated if {
+	req := json.remove(request("public", []), ["classification/level"])
+	d := llm_router.decision with input as req
+	d.routes == ["openai:gpt-4o", "google:gemini"]
+}
+
+test_missing_settings_block_everything if {
+	d := llm_router.decision with input as request("regulated", ["pii"])
+		with data.llm_router_config as {}
+	d.allow == false
+	d.routes == []
+	"policy data missing: llm_router_config.requirements" in d.reasons
+}
+
+# ---- the decision is always defined and explained ---------------------------------------
+
 test_no_routes_is_denied_not_undefined if {
-	d := llm_router.decision with input as request_with("public", [], {}, false, [])
+	d := llm_router.decision with input as with_routes(request("public", []), [])
+	d.allow == false
+	d.routes == []
+	d.reasons == ["no candidate routes were offered"]
+}
+
+test_empty_input_is_denied_not_undefined if {
+	d := llm_router.decision with input as {}
 	d.allow == false
 	d.routes == []
 }
 
-test_decision_always_has_reasons if {
-	d := llm_router.decision with input as request("confidential", [])
-	count(d.reasons) > 0
+test_every_decision_has_reasons if {
+	every level in ["public", "internal", "confidential", "regulated"] {
+		d := llm_router.decision with input as request(level, [])
+		count(d.reasons) > 0
+	}
 }

@@ -70,12 +70,13 @@ class Sidecar:
         pipeline = Pipeline(
             limits=config.limits,
             catalog=catalog,
-            classifier=Classifier(),
+            classifier=Classifier.from_config(config.classification),
             engine=engine,
             dispatcher=Dispatcher(metrics),
             audit=audit,
             metrics=metrics,
             workload=resolve_workload(config.workload, env),
+            masks=dict(config.classification.masks),
         )
         return cls(config, metrics, upstreams, catalog, engine, audit, pipeline)
 

@@ -1,4 +1,4 @@
-"""`llm-router`: serve | demo | policy test.
+"""`llm-router`: serve | demo | classify | policy test.
 
 Exit codes: 0 success, 1 a check failed (e.g. a policy test), 2 bad usage or configuration.
 """
@@ -29,6 +29,7 @@ def run_async(coro: Coroutine[Any, Any, int | None]) -> int | None:
 
 def _serve(args: argparse.Namespace) -> int:
     from sidecar.app import Sidecar
+    from sidecar.classify.custom import CustomDetectorError
     from sidecar.policy.errors import PolicyLoadError
     from sidecar.serve import serve_forever
 
@@ -36,7 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(Path(args.config))
         sidecar = Sidecar.build(config)
-    except (ConfigError, PolicyLoadError) as exc:
+    except (ConfigError, PolicyLoadError, CustomDetectorError) as exc:
         print(f"llm-router: {exc}", file=sys.stderr)
         return 2
     run_async(serve_forever(sidecar))
@@ -56,6 +57,27 @@ def _policy_test(args: argparse.Namespace) -> int:
     return main_policy_test(Path(args.dir))
 
 
+def _classify(args: argparse.Namespace) -> int:
+    from sidecar.classify.classifier import Classifier
+    from sidecar.classify.custom import CustomDetectorError
+    from sidecar.classify.tool import run_human, run_jsonl
+    from sidecar.config import ClassificationConfig
+
+    try:
+        cfg = (
+            load_config(Path(args.config)).classification if args.config else ClassificationConfig()
+        )
+        classifier = Classifier.from_config(cfg)
+    except (ConfigError, CustomDetectorError) as exc:
+        print(f"llm-router: {exc}", file=sys.stderr)
+        return 2
+    source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    with source:
+        if args.jsonl:
+            return run_jsonl(classifier, source, sys.stdout)
+        return run_human(classifier, source.read(), sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-router", description="Policy-routing sidecar for LLM API calls."
@@ -70,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="route four sample requests through loopback providers")
     demo.add_argument("--policies", default="policies", help="policy directory")
     demo.set_defaults(func=_demo)
+
+    classify = sub.add_parser("classify", help="show what the classifier finds in a text")
+    classify.add_argument("file", nargs="?", default="-", help="text file, or - for stdin")
+    classify.add_argument("--jsonl", action="store_true", help='read {"id","text"} lines')
+    classify.add_argument("--config", "-c", help="config file (for custom detectors)")
+    classify.set_defaults(func=_classify)
 
     policy = sub.add_parser("policy", help="policy tools")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)

@@ -114,6 +114,59 @@ class AuditConfig(_Strict):
         return self
 
 
+TAG_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+
+
+class CustomDetectorConfig(_Strict):
+    tag: str = Field(pattern=TAG_PATTERN)
+    pattern: str
+    validator: (
+        Literal[
+            "luhn",
+            "pan",
+            "iban",
+            "ssn",
+            "itin",
+            "aba_routing",
+            "npi",
+            "dea",
+            "mbi",
+            "email",
+            "ip_address",
+            "mac_address",
+            "bic",
+            "high_entropy",
+        ]
+        | None
+    ) = None
+    context: tuple[str, ...] = ()
+    confidence: float = Field(0.9, gt=0, le=1)
+    caseless: bool = False
+
+
+class KeywordListConfig(_Strict):
+    tag: str = Field(pattern=TAG_PATTERN)
+    words: tuple[str, ...] = Field(min_length=1)
+    case_sensitive: bool = False
+
+
+class DecodeConfig(_Strict):
+    max_bytes: int = Field(65536, ge=0)
+    """Total size of base64 / URL-encoded runs decoded and scanned per request."""
+    max_depth: int = Field(2, ge=0, le=4)
+
+
+class ClassificationConfig(_Strict):
+    scan_budget_bytes: int = Field(1 << 20, gt=0)
+    """Text scanned per request (counted in characters); beyond it the classification is
+    marked `truncated` and the default policy treats the request as regulated."""
+    decode: DecodeConfig = DecodeConfig()
+    masks: dict[str, Literal["tag", "last4"]] = Field(default_factory=dict)
+    """Per tag: `tag` gives [REDACTED:<tag>], `last4` keeps the last four characters."""
+    custom: tuple[CustomDetectorConfig, ...] = ()
+    keywords: tuple[KeywordListConfig, ...] = ()
+
+
 class Limits(_Strict):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
     max_json_depth: int = Field(64, gt=1, le=512)
@@ -138,6 +191,7 @@ class Config(_Strict):
     audit: AuditConfig = AuditConfig()
     limits: Limits = Limits()
     workload: WorkloadConfig = WorkloadConfig()
+    classification: ClassificationConfig = ClassificationConfig()
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -80,7 +80,9 @@ class Pipeline:
         audit: AuditLog,
         metrics: Metrics,
         workload: Workload,
+        masks: dict[str, str] | None = None,
     ) -> None:
+        self.masks = masks or {}
         self.limits = limits
         self.catalog = catalog
         self.classifier = classifier
@@ -267,7 +269,9 @@ class Pipeline:
         if redact_categories and any(
             f.category in redact_categories for f in classification.findings
         ):
-            body = redact(body, parsed.segments, classification.findings, redact_categories)
+            body = redact(
+                body, parsed.segments, classification.findings, redact_categories, self.masks
+            )
         by_id = {c.id: c for c in candidates}
         prefs = decision.obligations.provider_preferences
         plans: list[Plan] = []

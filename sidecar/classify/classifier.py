@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from sidecar.classify.custom import custom_detectors
+from sidecar.classify.detectors import DEFAULT_DETECTORS
 from sidecar.classify.engine import Scanner
 from sidecar.classify.model import (
     LEVELS,
@@ -19,6 +21,7 @@ from sidecar.classify.model import (
     level_rank,
     max_level,
 )
+from sidecar.config import ClassificationConfig
 
 DECLARABLE = frozenset(LEVELS) | REGULATED_CATEGORIES
 
@@ -43,6 +46,20 @@ class Classifier:
     def __init__(self, scanner: Scanner | None = None) -> None:
         self.scanner = scanner or Scanner()
 
+    @classmethod
+    def from_config(cls, cfg: ClassificationConfig) -> Classifier:
+        """Built once at start: the built-in catalogue plus the operator's detectors, in one
+        Hyperscan database. Raises CustomDetectorError for a pattern Hyperscan refuses."""
+        detectors = (*DEFAULT_DETECTORS, *custom_detectors(cfg.custom, cfg.keywords))
+        return cls(
+            Scanner(
+                detectors,
+                budget_chars=cfg.scan_budget_bytes,
+                decode_limit=cfg.decode.max_bytes,
+                decode_depth=cfg.decode.max_depth,
+            )
+        )
+
     def scan(self, segments: Sequence[Segment]) -> list[Finding]:
         return self.scanner.scan(segments)
 
@@ -52,7 +69,8 @@ class Classifier:
         declared: str | None = None,
         floor: str | None = None,
     ) -> Classification:
-        findings = self.scan(segments)
+        report = self.scanner.scan_report(segments)
+        findings = report.findings
         tags = Counter(f.tag for f in findings)
         categories = {f.category for f in findings}
         level = _level_of(categories)
@@ -75,4 +93,5 @@ class Classifier:
             tags=dict(sorted(tags.items())),
             sources=tuple(sources),
             findings=tuple(findings),
+            truncated=report.truncated,
         )

@@ -132,8 +132,13 @@ class Scanner:
         for (pid, byte_start), ends in hits.items():
             detector = self.detectors[self._owner[pid]]
             start = to_char(byte_start)
-            for byte_end in sorted(ends, reverse=True):
-                found = self._confirm(detector, text, start, to_char(byte_end))
+            for rank, byte_end in enumerate(sorted(ends, reverse=True)):
+                end = to_char(byte_end)
+                if rank and (detector.narrow or (end < len(text) and text[end].isalnum())):
+                    # A shorter match may only end on a word boundary, and a `key = value`
+                    # value is all or nothing: a cut-off prefix is not a secret of its own.
+                    continue
+                found = self._confirm(detector, text, start, end)
                 if found is not None:
                     out.append(found)
                     break
@@ -268,14 +273,15 @@ def _segment_end(text: str, pos: int) -> int:
 
 
 def _extend_to_line(text: str, end: int, marker: str) -> int:
-    """Run a span to the end of the line holding `marker` (e.g. a PEM block's END line),
-    or to the end of the segment when the block is cut off."""
+    """Run a span through the block closed by `marker` (a PEM block's `-----END … -----`
+    line, also when it sits inside a JSON string), or to the end of the segment when the
+    block is cut off."""
     segment_end = _segment_end(text, end)
     found = text.find(marker, end, segment_end)
     if found == -1:
         return segment_end
-    line_end = text.find("\n", found, segment_end)
-    return segment_end if line_end == -1 else line_end
+    close = text.find("-----", found + len(marker), segment_end)
+    return segment_end if close == -1 else close + 5
 
 
 def _enclosing_object(text: str, start: int, end: int, limit: int = 1 << 16) -> tuple[int, int]:

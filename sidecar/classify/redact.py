@@ -1,24 +1,40 @@
 """Applies the `redact` obligation: findings' spans become `[REDACTED:<tag>]`.
 
 The body is copied along the paths that change only; the app's original is untouched.
-Tool schemas are never rewritten. A span that would break the JSON of tool-call arguments
-(by cutting through an escape) is widened to whole characters of the decoded string by
-redacting inside the parsed value instead.
+Tool schemas are never rewritten. Tool-call arguments are JSON text: a span there is
+widened to whole escapes, or to whole JSON values, so valid JSON stays valid and no span
+is silently skipped.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-import orjson
-
 from sidecar.classify.extract import SCHEMA_SUFFIXES
+from sidecar.classify.jsontext import is_json, mask_json
 from sidecar.classify.model import Finding, JsonPath, Segment
 
 
-def mask(text: str, spans: list[tuple[int, int, str]]) -> str:
+def replacement(value: str, tag: str, style: str = "tag") -> str:
+    """`[REDACTED:<tag>]`, or with `last4` a format-preserving mask: every letter and digit
+    but the last four becomes `*`, separators stay (`**** **** **** 1111`)."""
+    if style != "last4":
+        return f"[REDACTED:{tag}]"
+    keep, out = 4, []
+    for ch in reversed(value):
+        if ch.isalnum():
+            out.append(ch if keep > 0 else "*")
+            keep -= 1
+        else:
+            out.append(ch)
+    return "".join(reversed(out))
+
+
+def mask(
+    text: str, spans: list[tuple[int, int, str]], masks: Mapping[str, str] | None = None
+) -> str:
     """Replace spans (merged where they overlap), right to left so offsets stay valid."""
     merged: list[list[Any]] = []
     for start, end, tag in sorted(spans):
@@ -26,8 +42,9 @@ def mask(text: str, spans: list[tuple[int, int, str]]) -> str:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end, tag])
+    styles = masks or {}
     for start, end, tag in reversed(merged):
-        text = text[:start] + f"[REDACTED:{tag}]" + text[end:]
+        text = text[:start] + replacement(text[start:end], tag, styles.get(tag, "tag")) + text[end:]
     return text
 
 
@@ -44,34 +61,18 @@ def _set_path(body: Any, path: JsonPath, value: str) -> Any:
     return copy
 
 
-def _mask_json_string(text: str, spans: list[tuple[int, int, str]]) -> str:
-    masked = mask(text, spans)
-    try:
-        orjson.loads(masked)
-        return masked
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        parsed = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return masked  # the app sent invalid JSON arguments; it stays invalid, but masked
-    # Fall back to masking every string value that contained a span's text.
-    secrets = [text[s:e] for s, e, _ in spans]
-    tags = [t for _, _, t in spans]
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, str):
-            for value, tag in zip(secrets, tags, strict=True):
-                if value and value in node:
-                    node = node.replace(value, f"[REDACTED:{tag}]")
-            return node
-        if isinstance(node, dict):
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return orjson.dumps(walk(parsed)).decode()
+def _mask_json_string(
+    text: str, spans: list[tuple[int, int, str]], masks: Mapping[str, str] | None
+) -> str:
+    """Tool-call arguments: valid JSON stays valid, and no span is skipped. A span cutting
+    an escape is widened to whole escapes; one outside a single string (a card number sent
+    as a JSON number) replaces every value token it touches (see `jsontext`)."""
+    if not is_json(text):
+        return mask(text, spans, masks)  # the app sent invalid JSON; it stays so, but masked
+    styles = masks or {}
+    return mask_json(
+        text, spans, lambda s, e, tag: replacement(text[s:e], tag, styles.get(tag, "tag"))
+    )
 
 
 def redact(
@@ -79,6 +80,7 @@ def redact(
     segments: Sequence[Segment],
     findings: Sequence[Finding],
     categories: Collection[str],
+    masks: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     per_segment: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for f in findings:
@@ -90,9 +92,9 @@ def redact(
         if segment.path and segment.path[-1] in SCHEMA_SUFFIXES:
             continue
         if segment.path and segment.path[-1] == "arguments":
-            new_text = _mask_json_string(segment.text, spans)
+            new_text = _mask_json_string(segment.text, spans, masks)
         else:
-            new_text = mask(segment.text, spans)
+            new_text = mask(segment.text, spans, masks)
         result = _set_path(result, segment.path, new_text)
     out: dict[str, Any] = result
     return out

@@ -21,22 +21,22 @@ from stdnum import luhn as _luhn
 from stdnum import mac as _mac
 from stdnum.us import itin as _itin
 from stdnum.us import rtn as _rtn
+from stdnum.us import ssn as _ssn
 
 
 def digits(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
 
 
+FAKE_SSNS = frozenset({"123456789"})
+"""Beyond stdnum's list of numbers the SSA voided: the one every form uses as an example."""
+
+
 def ssn(value: str) -> bool:
-    """SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000; and not the
-    numbers the SSA voided after they appeared in advertising."""
+    """SSA rules via stdnum: area not 000, 666 or 9xx; group not 00; serial not 0000; not a
+    number voided after it appeared in advertising."""
     d = digits(value)
-    if len(d) != 9:
-        return False
-    area, group, serial = d[:3], d[3:5], d[5:]
-    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
-        return False
-    return d not in ("078051120", "219099999", "123456789")
+    return len(d) == 9 and d not in FAKE_SSNS and bool(_ssn.is_valid(d))
 
 
 def _same_separators(value: str) -> bool:
@@ -292,3 +292,9 @@ def track_data(value: str) -> bool:
     while end < len(value) and value[end].isdigit():
         end += 1
     return pan(value[start:end])
+
+
+def luhn(value: str) -> bool:
+    """Plain Luhn over the digits (for custom identifiers that use it)."""
+    d = digits(value)
+    return len(d) >= 2 and bool(_luhn.is_valid(d))

@@ -57,14 +57,16 @@ def parse_decision(
         return failed_decision("malformed_obligations", engine, revision, elapsed)
 
     known = {r.get("id") for r in policy_input.get("routes", []) if isinstance(r, dict)}
-    kept = tuple(r for r in routes if r in known)
-    if len(kept) != len(routes):
-        dropped = sorted(set(routes) - known)
+    kept = tuple(dict.fromkeys(r for r in routes if r in known))  # offered, once, in order
+    dropped = sorted(set(routes) - known)
+    if dropped:
         reasons = (
             *reasons,
             f"sidecar dropped routes not offered to the policy: {', '.join(dropped)}",
         )
     allowed = allow is True and bool(kept)
+    if allow is True and not kept:
+        reasons = (*reasons, "sidecar denied: the policy allowed no offered route")
     return Decision(
         allow=allowed,
         routes=kept if allowed else (),

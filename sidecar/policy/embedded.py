@@ -2,13 +2,18 @@
 
 A regorus Engine must stay on the thread that created it and holds the GIL while it
 evaluates, so evaluation runs inline on the event loop (≈0.15 ms for a 6-route decision);
-a worker thread would add a hop and buy no parallelism. That also means a slow evaluation
-cannot be pre-empted: it is measured, and one that overran `timeout_ms` is discarded and
-denies, which keeps the rule "a timeout never sends anything upstream".
+a worker thread would add a hop and buy no parallelism. Build the engine on the thread that
+will call `decide` (the loop's thread); a call from any other thread denies instead of
+tripping the engine's thread check.
+
+A slow evaluation cannot be pre-empted either: it is measured, and one that overran
+`timeout_ms` is discarded and denies, which keeps the rule "a timeout never sends anything
+upstream". Rego `print` output is captured and dropped, since it may echo the input.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,7 @@ from typing import Any
 import orjson
 
 from sidecar.policy.decision import failed_decision, parse_decision
-from sidecar.policy.errors import PolicyLoadError, engine_message
+from sidecar.policy.errors import PolicyLoadError, engine_message, reraise_if_fatal
 from sidecar.policy.loader import compile_engine, read_policy_dir
 from sidecar.policy.model import DECISION_QUERY, POLICY_INPUT_VERSION, Decision
 
@@ -48,22 +53,30 @@ class EmbeddedEngine:
         self._engine = engine
         self._revision = revision
         self._timeout = timeout_ms / 1000.0
+        self._thread = threading.get_ident()
+        engine.set_gather_prints(True)
 
     @classmethod
     def load(cls, path: Path, timeout_ms: float) -> EmbeddedEngine:
-        """Compile every non-test module of `path` and check that a decision comes out."""
+        """Compile every non-test module of `path` plus its data.json, and check that a
+        decision comes out for a sample input. Raises PolicyLoadError naming the file."""
         source = read_policy_dir(Path(path))
         engine = compile_engine(source, source.without_tests())
         loaded = cls(engine, source.revision, timeout_ms)
         try:
             engine.set_input_json(orjson.dumps(SMOKE_INPUT).decode())
             raw = engine.eval_rule_as_json(DECISION_QUERY)
-        except Exception as exc:
+        except BaseException as exc:
+            reraise_if_fatal(exc)
             raise PolicyLoadError(
                 f"{path}: evaluating {DECISION_QUERY}: {engine_message(exc)}"
             ) from None
+        finally:
+            engine.take_prints()
         if not isinstance(orjson.loads(raw), dict):
-            raise PolicyLoadError(f"{path}: {DECISION_QUERY} is not defined for a sample input")
+            raise PolicyLoadError(
+                f"{path}: {DECISION_QUERY} is undefined or not an object for a sample input"
+            )
         return loaded
 
     @property
@@ -75,16 +88,28 @@ class EmbeddedEngine:
         return True
 
     async def decide(self, policy_input: dict[str, Any]) -> Decision:
+        """Evaluate inline and never raise: every failure is a deny with `error` set."""
         started = time.perf_counter()
+        if threading.get_ident() != self._thread:
+            return self._failed("wrong_thread", started)
         try:
             self._engine.set_input_json(orjson.dumps(policy_input).decode())
             raw = self._engine.eval_rule_as_json(DECISION_QUERY)
-        except Exception:
+        except BaseException as exc:
+            reraise_if_fatal(exc)
             return self._failed("evaluation_error", started)
+        finally:
+            self._drop_prints()
         elapsed = time.perf_counter() - started
         if elapsed > self._timeout:
             return self._failed("timeout", started)
         return parse_decision(raw, policy_input, self.name, self._revision, elapsed)
+
+    def _drop_prints(self) -> None:
+        try:
+            self._engine.take_prints()
+        except BaseException as exc:
+            reraise_if_fatal(exc)
 
     def _failed(self, error: str, started: float) -> Decision:
         return failed_decision(error, self.name, self._revision, time.perf_counter() - started)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import regorus
 
-from sidecar.policy.errors import PolicyLoadError, engine_message
+from sidecar.policy.errors import PolicyLoadError, engine_message, reraise_if_fatal
 
 DATA_FILE = "data.json"
+TEST_SUFFIX = "_test.rego"
 
 
 @dataclass(frozen=True)
@@ -23,38 +24,51 @@ class PolicySource:
 
     @property
     def revision(self) -> str:
+        """First 12 hex digits of a sha256 over the file names and contents, in name order."""
         digest = hashlib.sha256()
         for name in sorted(self.modules):
             digest.update(name.encode() + b"\0" + self.modules[name].encode() + b"\0")
-        digest.update((self.data or "").encode())
+        if self.data is not None:
+            digest.update(DATA_FILE.encode() + b"\0" + self.data.encode())
         return digest.hexdigest()[:12]
 
     def without_tests(self) -> dict[str, str]:
-        return {n: t for n, t in self.modules.items() if not n.endswith("_test.rego")}
+        return {n: t for n, t in self.modules.items() if not n.endswith(TEST_SUFFIX)}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyLoadError(f"{path}: cannot read: {exc.__class__.__name__}") from None
 
 
 def read_policy_dir(directory: Path) -> PolicySource:
     if not directory.is_dir():
         raise PolicyLoadError(f"{directory}: policy directory does not exist")
-    modules = {p.name: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.rego"))}
+    modules = {p.name: _read(p) for p in sorted(directory.glob("*.rego"))}
     if not modules:
         raise PolicyLoadError(f"{directory}: no .rego files")
     data_path = directory / DATA_FILE
-    data = data_path.read_text(encoding="utf-8") if data_path.is_file() else None
+    data = _read(data_path) if data_path.is_file() else None
     return PolicySource(directory, modules, data)
 
 
 def compile_engine(source: PolicySource, modules: dict[str, str]) -> regorus.Engine:
+    """A fresh Engine holding `modules` and the data document. regorus names the file, line
+    and column of a parse error; the message keeps that and drops the Rust backtrace."""
     engine = regorus.Engine()
     for name, text in modules.items():
         try:
             engine.add_policy(str(source.directory / name), text)
-        except Exception as exc:  # regorus raises RuntimeError with file:line:col
+        except BaseException as exc:
+            reraise_if_fatal(exc)
             raise PolicyLoadError(engine_message(exc)) from None
     if source.data is not None:
         try:
             engine.add_data_json(source.data)
-        except Exception as exc:
+        except BaseException as exc:
+            reraise_if_fatal(exc)
             raise PolicyLoadError(
                 f"{source.directory / DATA_FILE}: {engine_message(exc)}"
             ) from None

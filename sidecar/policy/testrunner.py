@@ -1,8 +1,9 @@
 """`llm-router policy test`: runs every `test_*` rule of a policy directory, as `opa test` does.
 
-A test passes only when it evaluates to exactly `true`; undefined (a failed condition) and
-evaluation errors fail. Test rules are found by name in each module's source, so a test in
-any package is run under that package's path.
+A test passes only when it evaluates to exactly `true`; undefined (a failed condition), any
+other value and evaluation errors fail. Test rules are found in the engine's parsed modules
+(not by scanning text), so a test in any package, including one with a quoted path segment,
+is run under that package's path; functions named `test_*` are not tests.
 """
 
 from __future__ import annotations
@@ -12,22 +13,28 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
+import regorus
 
-from sidecar.policy.errors import PolicyLoadError, engine_message
+from sidecar.policy.errors import PolicyLoadError, engine_message, reraise_if_fatal
 from sidecar.policy.loader import compile_engine, read_policy_dir
 
-_PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
-_TEST_RULE = re.compile(r"^(test_\w+)\b", re.MULTILINE)
+TEST_PREFIX = "test_"
+UNDEFINED = "<undefined>"  # how regorus' *_as_json methods spell an undefined result
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__ = False  # not a pytest class
+
     name: str
     passed: bool
     seconds: float
     error: str | None = None
+    prints: tuple[str, ...] = ()
 
 
 @dataclass
@@ -43,49 +50,102 @@ class PolicyTestReport:
         return len(self.results) - self.passed
 
 
-def discover_tests(modules: dict[str, str]) -> list[str]:
-    found: list[str] = []
-    for text in modules.values():
-        package = _PACKAGE.search(text)
+def _ref_parts(node: Any) -> list[str] | None:
+    """Path segments of a parsed reference such as `a.b["c-d"]`; None for anything else."""
+    if not isinstance(node, dict) or len(node) != 1:
+        return None
+    kind, body = next(iter(node.items()))
+    if kind == "Var":
+        return [body["value"]]
+    if kind == "RefDot":
+        base = _ref_parts(body["refr"])
+        return None if base is None else [*base, body["field"][1]]
+    if kind == "RefBrack":
+        base = _ref_parts(body["refr"])
+        index = body["index"]
+        if base is None or "String" not in index:
+            return None
+        return [*base, index["String"]["value"]]
+    return None
+
+
+def _path(parts: list[str]) -> str:
+    return "data" + "".join(
+        f".{p}" if _IDENT.fullmatch(p) else f"[{orjson.dumps(p).decode()}]" for p in parts
+    )
+
+
+def _rule_name(rule: dict[str, Any]) -> str | None:
+    """The name of a plain (non-function) rule, e.g. `test_x if …` or `default test_x := …`."""
+    if "Spec" in rule:
+        head = rule["Spec"]["head"]
+        compr = head.get("Compr") if isinstance(head, dict) else None
+        parts = _ref_parts(compr["refr"]) if compr else None
+    elif "Default" in rule:
+        default = rule["Default"]
+        parts = _ref_parts(default["refr"]) if not default.get("args") else None
+    else:
+        return None
+    return parts[0] if parts and len(parts) == 1 else None
+
+
+def discover_tests(engine: regorus.Engine) -> list[str]:
+    """`data.<package>.test_*` for every test rule of every loaded module, in file order."""
+    found: dict[str, None] = {}
+    for module in orjson.loads(engine.get_ast_as_json()):
+        ast = module["ast"]
+        package = _ref_parts(ast["package"]["refr"])
         if package is None:
             continue
-        for name in dict.fromkeys(_TEST_RULE.findall(text)):
-            found.append(f"data.{package.group(1)}.{name}")
-    return found
+        for rule in ast["rules"]:
+            name = _rule_name(rule)
+            if name and name.startswith(TEST_PREFIX):
+                found[_path([*package, name])] = None
+    return list(found)
+
+
+def _run_one(engine: regorus.Engine, query: str) -> TestResult:
+    started = time.perf_counter()
+    try:
+        value = orjson.loads(engine.eval_rule_as_json(query))
+        if value is True:
+            error = None
+        else:
+            error = "undefined" if value == UNDEFINED else f"= {orjson.dumps(value).decode()}"
+    except BaseException as exc:
+        reraise_if_fatal(exc)
+        error = engine_message(exc) or exc.__class__.__name__
+    seconds = time.perf_counter() - started
+    prints = tuple(engine.take_prints())
+    return TestResult(query, error is None, seconds, error, prints)
 
 
 def run_policy_tests(path: Path) -> PolicyTestReport:
-    source = read_policy_dir(path)
+    """Load every module of `path` (tests included) and data.json, then run each test.
+    Raises PolicyLoadError when the directory does not compile."""
+    source = read_policy_dir(Path(path))
     engine = compile_engine(source, source.modules)
-    report = PolicyTestReport()
-    for query in discover_tests(source.modules):
-        started = time.perf_counter()
-        try:
-            value = orjson.loads(engine.eval_rule_as_json(query))
-            error = (
-                None if value is True else "undefined" if value == "<undefined>" else f"= {value!r}"
-            )
-        except Exception as exc:
-            error = engine_message(exc)
-        report.results.append(
-            TestResult(query, error is None, time.perf_counter() - started, error)
-        )
-    return report
+    engine.set_gather_prints(True)
+    try:
+        queries = discover_tests(engine)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyLoadError(f"{path}: cannot list test rules: {exc!r}") from None
+    return PolicyTestReport([_run_one(engine, q) for q in queries])
 
 
 def format_report(report: PolicyTestReport) -> str:
     lines = []
     for r in report.results:
-        status = "PASS" if r.passed else "FAIL"
-        line = f"{status} {r.name} ({r.seconds * 1000:.1f}ms)"
-        if r.error:
-            line += f"\n     {r.error}"
-        lines.append(line)
+        lines.append(f"{'PASS' if r.passed else 'FAIL'} {r.name} ({r.seconds * 1000:.1f}ms)")
+        if not r.passed:
+            lines.extend(f"     {line}" for line in (r.error or "").splitlines())
+            lines.extend(f"     print: {p}" for p in r.prints)
     lines.append(f"{report.passed} passed, {report.failed} failed")
     return "\n".join(lines)
 
 
 def main_policy_test(path: Path) -> int:
+    """Print the report; exit code 0 all passed, 1 a test failed (or none found), 2 no load."""
     try:
         report = run_policy_tests(path)
     except PolicyLoadError as exc:
@@ -93,6 +153,6 @@ def main_policy_test(path: Path) -> int:
         return 2
     print(format_report(report))
     if not report.results:
-        print("no test_* rules found", file=sys.stderr)
+        print(f"llm-router: no test_* rules found in {path}", file=sys.stderr)
         return 1
     return 0 if report.failed == 0 else 1

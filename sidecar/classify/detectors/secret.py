@@ -80,7 +80,7 @@ GITLAB_TOKEN = Detector(
 
 SLACK_TOKEN = Detector(
     "secret.slack_token",
-    (r"\bxox[abposr]-[0-9A-Za-z]{6,}(-[0-9A-Za-z]{4,}){1,4}\b",),
+    (r"\bxox[abposr]-[0-9A-Za-z]{4,}(-[0-9A-Za-z]{4,}){1,4}\b",),
     confidence=0.97,
 )
 
