@@ -29,9 +29,27 @@ SEPARATOR = "\n\n"
 BOUNDARY = 48
 """Characters on each side of a message-part boundary that are scanned together."""
 _B64_MIN = 12
-_B64_TRIGGER = r"(^|[^A-Za-z0-9+/=_\-])[A-Za-z0-9+/_\-]{12}"
+_X, _Y = "[A-Za-z0-9+/_\\-]", "[A-Z0-9+/_]"
+
+
+def _repeat(atom: str, n: int) -> str:
+    return "" if n == 0 else atom if n == 1 else f"{atom}{{{n}}}"
+
+
+_B64_TRIGGER = (
+    r"(^|[^A-Za-z0-9+/=_\-])"
+    + _X
+    + "("
+    + "|".join(_repeat(_X, k) + _Y + _repeat(_X, 10 - k) for k in range(11))
+    + ")"
+)
+"""A run of 12 base64 characters with an upper-case letter, digit, + or / after the first:
+fixed length, so it fires once per run and never for ordinary (lower-case or Capitalised)
+words, which keeps the per-word cost out of the scan."""
 _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
+WINDOW = 256
+"""Bytes before a fast-scan hit searched for where the match starts (grows if needed)."""
 
 Candidate = tuple[int, int, Detector]
 
@@ -56,27 +74,23 @@ class Scanner:
         self.decode_limit = decode_limit
         self.decode_depth = decode_depth
         expressions: list[bytes] = []
-        flags: list[int] = []
+        caseless: list[int] = []
         self._owner: list[int] = []
         for index, detector in enumerate(self.detectors):
-            flag = hyperscan.HS_FLAG_SOM_LEFTMOST
-            if detector.caseless:
-                flag |= hyperscan.HS_FLAG_CASELESS
             for pattern in detector.patterns:
                 expressions.append(pattern.encode())
-                flags.append(flag)
+                caseless.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
                 self._owner.append(index)
-        self._b64_id = len(expressions)
-        self._pct_id = self._b64_id + 1
-        expressions += [_B64_TRIGGER.encode(), _PCT_TRIGGER.encode()]
-        flags += [hyperscan.HS_FLAG_SOM_LEFTMOST, hyperscan.HS_FLAG_SINGLEMATCH]
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=expressions,
-            ids=list(range(len(expressions))),
-            elements=len(expressions),
-            flags=flags,
+        count = len(expressions)
+        self._b64_id, self._pct_id = count, count + 1
+        # Two databases over the same patterns. The fast one tracks no start of match (SOM
+        # costs Hyperscan 3-4x) and runs over everything; the SOM one runs only over small
+        # windows around the rare hits, to find where each match starts.
+        self._fast = _compile(
+            [*expressions, _B64_TRIGGER.encode(), _PCT_TRIGGER.encode()],
+            [*caseless, 0, hyperscan.HS_FLAG_SINGLEMATCH],
         )
+        self._som = _compile(expressions, [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless])
 
     # ---- public -------------------------------------------------------------------------
 
@@ -90,7 +104,7 @@ class Scanner:
         joined = SEPARATOR.join(n.text for n in normalized)
         starts = [0, *accumulate(len(n.text) + len(SEPARATOR) for n in normalized)][:-1]
         candidates = self._candidates(joined, depth=0)
-        kept = self._near(_resolve(candidates))
+        kept = [c for c in self._near(_resolve(candidates)) if not c[2].suppress]
         findings = [_to_finding(c, normalized, starts) for c in kept]
         findings += self._split_values(segments, normalized, starts, kept)
         return ScanResult(findings, truncated)
@@ -101,6 +115,8 @@ class Scanner:
         remaining, truncated, out = self.budget, False, []
         for segment in segments:
             text = segment.text
+            if segment.path and segment.path[-1] == JSON_TEXT and "\\" in text:
+                text = unescape_in_place(text)
             if len(text) > remaining:
                 text, truncated = text[: max(remaining, 0)], True
             remaining -= len(text)
@@ -109,42 +125,84 @@ class Scanner:
 
     def _candidates(self, text: str, depth: int) -> list[Candidate]:
         data = text.encode("utf-8")
-        hits: dict[tuple[int, int], list[int]] = {}
+        hit_ends: list[int] = []
         runs: list[int] = []
         percent = False
 
-        def on_match(pid: int, start: int, end: int, flags: int, context: object) -> None:
+        def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> None:
             nonlocal percent
             if pid == self._b64_id:
                 runs.append(end - _B64_MIN)
             elif pid == self._pct_id:
                 percent = True
             else:
-                ends = hits.get((pid, start))
-                if ends is None:
-                    hits[(pid, start)] = [end]
-                else:
-                    ends.append(end)
+                hit_ends.append(end)
 
-        self._db.scan(data, match_event_handler=on_match)
+        self._fast.scan(data, match_event_handler=on_fast)
         to_char = _byte_to_char(text, data)
         out: list[Candidate] = []
-        for (pid, byte_start), ends in hits.items():
-            detector = self.detectors[self._owner[pid]]
-            start = to_char(byte_start)
-            for rank, byte_end in enumerate(sorted(ends, reverse=True)):
-                end = to_char(byte_end)
-                if rank and (detector.narrow or (end < len(text) and text[end].isalnum())):
-                    # A shorter match may only end on a word boundary, and a `key = value`
-                    # value is all or nothing: a cut-off prefix is not a secret of its own.
-                    continue
-                found = self._confirm(detector, text, start, end)
-                if found is not None:
-                    out.append(found)
-                    break
+        if hit_ends:
+            for (pid, byte_start), ends in self._locate(data, hit_ends).items():
+                detector = self.detectors[self._owner[pid]]
+                start = to_char(byte_start)
+                for rank, byte_end in enumerate(sorted(ends, reverse=True)):
+                    end = to_char(byte_end)
+                    if rank and (
+                        detector.narrow
+                        or detector.whole
+                        or (end < len(text) and text[end].isalnum())
+                    ):
+                        # A shorter match may only end on a word boundary, and a `key = value`
+                        # value is all or nothing: a cut-off prefix is no secret of its own.
+                        continue
+                    found = self._confirm(detector, text, start, end)
+                    if found is not None:
+                        out.append(found)
+                        break
         if depth < self.decode_depth and (runs or percent):
             out += self._encoded(text, [to_char(r) for r in runs], percent, depth)
         return out
+
+    def _locate(self, data: bytes, hit_ends: list[int]) -> dict[tuple[int, int], list[int]]:
+        """Start offsets for the fast scan's hits: the SOM database over merged windows that
+        end at the hits. A match that starts at its window's edge may have been cut, so its
+        window grows until the match starts inside it (or at the text's start)."""
+        hits: dict[tuple[int, int], list[int]] = {}
+        pending = sorted(set(hit_ends))
+        reach = WINDOW
+        while pending:
+            windows: list[list[int]] = []
+            for end in pending:
+                start = max(0, end - reach)
+                if windows and start <= windows[-1][1]:
+                    windows[-1][1] = max(windows[-1][1], end)
+                else:
+                    windows.append([start, end])
+            cut: list[int] = []
+            for lo, hi in windows:
+
+                def on_som(
+                    pid: int,
+                    start: int,
+                    end: int,
+                    flags: int,
+                    ctx: object,
+                    lo: int = lo,
+                    cut: list[int] = cut,
+                ) -> None:
+                    if start == 0 and lo > 0:
+                        cut.append(lo + end)
+                        return
+                    key = (pid, lo + start)
+                    ends = hits.get(key)
+                    if ends is None:
+                        hits[key] = [lo + end]
+                    elif lo + end not in ends:
+                        ends.append(lo + end)
+
+                self._som.scan(data[lo:hi], match_event_handler=on_som)
+            pending, reach = sorted(set(cut)), reach * 4
+        return hits
 
     def _confirm(self, detector: Detector, text: str, start: int, end: int) -> Candidate | None:
         value = text[start:end]
@@ -172,11 +230,11 @@ class Scanner:
         budget = self.decode_limit
         spans: list[tuple[int, int, str]] = []
         for run_start in runs:
+            head = text[run_start : run_start + _B64_MIN]
+            if head.isalpha() and (head.islower() or head[1:].islower()):
+                continue  # an ordinary word, not an encoding
             match = _B64_RUN.match(text, run_start)
             end = match.end() if match else run_start
-            word = text[run_start:end]
-            if word.isalpha() and (word.islower() or word[1:].islower() or word.isupper()):
-                continue  # an ordinary word, not an encoding
             if end - run_start <= budget and (decoded := decode_base64(text[run_start:end])):
                 spans.append((run_start, end, decoded))
                 budget -= end - run_start
@@ -229,7 +287,7 @@ class Scanner:
                 continue
             cut = len(left)
             for start, end, detector in _resolve(self._candidates(left + right, self.decode_depth)):
-                if not start < cut < end:
+                if detector.suppress or not start < cut < end:
                     continue
                 la = len(normalized[i].text) - cut
                 a_span = normalized[i].span(la + start, la + cut)
@@ -237,6 +295,45 @@ class Scanner:
                 out.append(Finding(detector.tag, i, *a_span, detector.confidence))
                 out.append(Finding(detector.tag, i + 1, *b_span, detector.confidence))
         return out
+
+
+JSON_TEXT = "arguments"
+"""Segments at this path are JSON text (OpenAI tool-call arguments)."""
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}
+
+
+def unescape_in_place(text: str) -> str:
+    """JSON escapes decoded without moving anything: `\\n` becomes a newline plus a space,
+    `\\u00e9` becomes `é` plus five spaces. A value right after an escape is then found,
+    and its offsets still point into the JSON text that redaction rewrites."""
+    out: list[str] = []
+    pos = 0
+    while (i := text.find("\\", pos)) != -1:
+        out.append(text[pos:i])
+        nxt = text[i + 1 : i + 2]
+        if nxt == "u" and i + 6 <= len(text):
+            try:
+                char = chr(int(text[i + 2 : i + 6], 16))
+            except ValueError:
+                char = " "
+            out.append((char if char.isprintable() else " ") + " " * 5)
+            pos = i + 6
+        else:
+            out.append(_ESCAPES.get(nxt, " ") + (" " if nxt else ""))
+            pos = i + 2
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _compile(expressions: list[bytes], flags: list[int]) -> hyperscan.Database:
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=expressions,
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=flags,
+    )
+    return db
 
 
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:

@@ -9,6 +9,6 @@ DEFAULT_DETECTORS: tuple[Detector, ...] = (
     *phi.DETECTORS,
     *secret.DETECTORS,
 )
-TAGS: tuple[str, ...] = tuple(sorted({d.tag for d in DEFAULT_DETECTORS}))
+TAGS: tuple[str, ...] = tuple(sorted({d.tag for d in DEFAULT_DETECTORS if not d.suppress}))
 
 __all__ = ["DEFAULT_DETECTORS", "TAGS", "Detector"]

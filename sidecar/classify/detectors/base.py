@@ -30,6 +30,11 @@ class Detector:
     exists: within `near_window` characters, or anywhere in the request when None."""
     near_window: int | None = None
     caseless: bool = False
+    whole: bool = False
+    """Only the longest match counts: a shorter one would be a piece of something else."""
+    suppress: bool = False
+    """A shape that is known not to be sensitive (an order id, an IBAN failing its check):
+    it swallows the candidates inside it during overlap resolution and is never reported."""
 
     @property
     def category(self) -> str:

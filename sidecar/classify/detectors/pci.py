@@ -42,4 +42,19 @@ EXPIRY = Detector(
     caseless=True,
 )
 
-DETECTORS = (PAN, TRACK_DATA, CVV, EXPIRY)
+# Shapes whose digits are not a card even when they pass Luhn: they win overlap resolution
+# over the number inside them and are then dropped (see Detector.suppress).
+IDENTIFIER_DIGITS = Detector(
+    "suppress.identifier",
+    (r"\b[A-Za-z]{2,}-[0-9]{12,19}(-[0-9A-Za-z]+)?\b",),  # ORD-4532015112830366-01
+    suppress=True,
+    confidence=1.0,
+)
+IBAN_SHAPED = Detector(
+    "suppress.iban_shaped",
+    (r"\b[A-Z]{2}[0-9]{2}( ?[0-9]{4}){3,7}( ?[0-9]{1,4})?\b",),  # an IBAN failing mod-97
+    suppress=True,
+    confidence=0.5,
+)
+
+DETECTORS = (PAN, TRACK_DATA, CVV, EXPIRY, IDENTIFIER_DIGITS, IBAN_SHAPED)

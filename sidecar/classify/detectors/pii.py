@@ -28,12 +28,17 @@ PHONE = Detector(
 
 SSN = Detector(
     "pii.ssn",
-    (
-        r"\b[0-9]{3}[\- .]{1,2}[0-9]{2}[\- .]{1,2}[0-9]{4}\b",
-        r"\b[0-9]([ .\-][0-9]){8}\b",  # 5 3 6-2 2-8 4 5 7: one digit at a time
-    ),
+    (r"\b[0-9]{3}[\- .]{1,2}[0-9]{2}[\- .]{1,2}[0-9]{4}\b",),
     validator=v.ssn,
     confidence=0.9,
+)
+
+SSN_SPACED = Detector(
+    "pii.ssn",
+    (r"\b[0-9]([ .\-][0-9]){8}\b",),  # 5 3 6 2 2 8 4 5 7: one digit at a time
+    # One separator throughout: "2.0.1 1.3.3 7.0.0" is three version numbers, not an SSN.
+    validator=lambda s: v.uniform_separators(s) and v.ssn(s),
+    confidence=0.85,
 )
 
 SSN_UNFORMATTED = Detector(
@@ -136,7 +141,10 @@ ABA_ROUTING = Detector(
 
 IPV4 = Detector(
     "pii.ip_address",
-    (r"\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b",),
+    # Dotted runs longer than four parts are swallowed whole (and then fail validation), so
+    # a five-part version string never yields an "address" from four of its parts.
+    (r"\b([0-9]+\.)?[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]+)?\b",),
+    whole=True,
     validator=v.ip_address,
     confidence=0.85,
 )
@@ -163,6 +171,7 @@ DETECTORS = (
     EMAIL,
     PHONE,
     SSN,
+    SSN_SPACED,
     SSN_UNFORMATTED,
     ITIN,
     PASSPORT,
