@@ -22,7 +22,7 @@ import orjson
 
 from sidecar.policy.decision import failed_decision, parse_decision
 from sidecar.policy.errors import PolicyLoadError, engine_message, reraise_if_fatal
-from sidecar.policy.loader import compile_engine, read_policy_dir
+from sidecar.policy.loader import PolicySource, compile_engine, read_policy_dir
 from sidecar.policy.model import DECISION_QUERY, POLICY_INPUT_VERSION, Decision
 
 SMOKE_INPUT: dict[str, Any] = {
@@ -60,7 +60,12 @@ class EmbeddedEngine:
     def load(cls, path: Path, timeout_ms: float) -> EmbeddedEngine:
         """Compile every non-test module of `path` plus its data.json, and check that a
         decision comes out for a sample input. Raises PolicyLoadError naming the file."""
-        source = read_policy_dir(Path(path))
+        return cls.from_source(read_policy_dir(Path(path)), timeout_ms)
+
+    @classmethod
+    def from_source(cls, source: PolicySource, timeout_ms: float) -> EmbeddedEngine:
+        """The same from files already read (a directory snapshot or a bundle)."""
+        path = source.directory
         engine = compile_engine(source, source.without_tests())
         loaded = cls(engine, source.revision, timeout_ms)
         try:

@@ -21,10 +21,15 @@ class PolicySource:
     directory: Path
     modules: dict[str, str]
     data: str | None
+    bundle_revision: str | None = None
+    """An OPA bundle's `.manifest` revision; when set it is the revision."""
 
     @property
     def revision(self) -> str:
-        """First 12 hex digits of a sha256 over the file names and contents, in name order."""
+        """The bundle's revision, else the first 12 hex digits of a sha256 over the file
+        names and contents, in name order."""
+        if self.bundle_revision:
+            return self.bundle_revision
         digest = hashlib.sha256()
         for name in sorted(self.modules):
             digest.update(name.encode() + b"\0" + self.modules[name].encode() + b"\0")
