@@ -29,6 +29,7 @@ from sidecar.dispatch import Dispatcher
 from sidecar.metrics import Metrics
 from sidecar.pipeline import ANTHROPIC_BETA_HEADER, DECLARED_HEADER, Pipeline
 from sidecar.policy.embedded import EmbeddedEngine
+from sidecar.policy.reload import DirectoryWatcher, PolicyManager
 from sidecar.providers.upstream import Upstream
 from sidecar.workload import resolve_workload
 
@@ -41,9 +42,10 @@ class Sidecar:
     metrics: Metrics
     upstreams: dict[str, Upstream]
     catalog: Catalog
-    engine: EmbeddedEngine
+    engine: PolicyManager
     audit: AuditLog
     pipeline: Pipeline
+    watcher: DirectoryWatcher | None = None
 
     @classmethod
     def build(
@@ -63,8 +65,11 @@ class Sidecar:
             if cred.value is None:
                 log.warning("provider_unavailable", provider=name, reason=cred.problem)
             upstreams[name] = Upstream(name, pc, cred)
-        engine = EmbeddedEngine.load(config.policy.path, config.policy.timeout_ms)
-        metrics.set_policy_revision(engine.name, engine.revision)
+        engine = PolicyManager(
+            EmbeddedEngine.load(config.policy.path, config.policy.timeout_ms),
+            metrics,
+            config.policy.timeout_ms,
+        )
         catalog = Catalog(config, upstreams)
         audit = AuditLog(config.audit, audit_stream)
         pipeline = Pipeline(
@@ -83,8 +88,14 @@ class Sidecar:
     async def start(self) -> None:
         for up in self.upstreams.values():
             up.open_session()
+        policy = self.config.policy
+        if policy.watch:
+            self.watcher = DirectoryWatcher(policy.path, self.engine, policy.watch_interval_s)
+            self.watcher.start()
 
     async def close(self) -> None:
+        if self.watcher is not None:
+            await self.watcher.stop()
         await asyncio.gather(*(up.close() for up in self.upstreams.values()))
         await self.engine.close()
         self.audit.close()
@@ -166,7 +177,11 @@ class Sidecar:
         ready = self.engine.ready
         body = {
             "ready": ready,
-            "policy": {"engine": self.engine.name, "revision": self.engine.revision},
+            "policy": {
+                "engine": self.engine.name,
+                "revision": self.engine.revision,
+                "rejected_revision": self.engine.rejected,
+            },
             "providers": providers,
         }
         return web.json_response(body, status=200 if ready else 503)

@@ -101,6 +101,9 @@ class PolicyConfig(_Strict):
     path: Path = Path("policies")
     opa_url: str = "http://127.0.0.1:8181"
     timeout_ms: float = Field(50.0, gt=0)
+    watch: bool = True
+    """Re-read `path` when it changes (ConfigMap updates included); verify, then swap."""
+    watch_interval_s: float = Field(1.0, gt=0)
 
 
 class AuditConfig(_Strict):

@@ -89,6 +89,18 @@ class Metrics:
             registry=r,
         )
 
+        self.policy_reloads = Counter(
+            "llm_router_policy_reloads",
+            "Policy revisions activated after start (compiled and passed their own tests).",
+            registry=r,
+        )
+        self.policy_reload_errors = Counter(
+            "llm_router_policy_reload_errors",
+            "Policy revisions rejected (compile error, undefined decision, failing tests, "
+            "unreadable files or bundles); the last good revision kept serving.",
+            registry=r,
+        )
+
     def set_policy_revision(self, engine: str, revision: str) -> None:
         self.policy_revision.clear()
         self.policy_revision.labels(engine=engine, revision=revision).set(1)

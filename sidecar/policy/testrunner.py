@@ -19,7 +19,7 @@ import orjson
 import regorus
 
 from sidecar.policy.errors import PolicyLoadError, engine_message, reraise_if_fatal
-from sidecar.policy.loader import compile_engine, read_policy_dir
+from sidecar.policy.loader import PolicySource, compile_engine, read_policy_dir
 
 TEST_PREFIX = "test_"
 UNDEFINED = "<undefined>"  # how regorus' *_as_json methods spell an undefined result
@@ -123,7 +123,13 @@ def _run_one(engine: regorus.Engine, query: str) -> TestResult:
 def run_policy_tests(path: Path) -> PolicyTestReport:
     """Load every module of `path` (tests included) and data.json, then run each test.
     Raises PolicyLoadError when the directory does not compile."""
-    source = read_policy_dir(Path(path))
+    return run_source_tests(read_policy_dir(Path(path)))
+
+
+def run_source_tests(source: PolicySource) -> PolicyTestReport:
+    """The same for files already read: hot reload verifies a candidate revision this way
+    before it may serve a single request."""
+    path = source.directory
     engine = compile_engine(source, source.modules)
     engine.set_gather_prints(True)
     try:
