@@ -17,7 +17,6 @@ from sidecar.policy.reload import DirectoryWatcher, PolicyManager
 from tests.conftest import POLICIES, HarnessFactory
 from tests.test_routing import user
 
-
 EXPECTED = '{"data_collection": "deny", "zdr": true}'
 
 
