@@ -54,8 +54,13 @@ given_level := object.get(input, ["classification", "level"], null)
 
 unknown_level if not given_level in known_levels
 
-level := given_level if not unknown_level
+content_level := given_level if not unknown_level
 else := "regulated"
+
+# The app's declaration can only raise the level (the classifier sees to that), unless this
+# namespace is trusted to lower it (e.g. a workload that only sends synthetic test data).
+level := declared_level if lowered
+else := content_level
 
 truncated if input.classification.truncated == true
 
@@ -66,7 +71,10 @@ sensitive if truncated
 
 # ---- categories -------------------------------------------------------------------------
 
-categories contains c if some c in input.classification.categories
+categories contains c if {
+	not lowered
+	some c in input.classification.categories
+}
 
 categories contains c if {
 	truncated
@@ -96,7 +104,10 @@ in_region(route) if residency in route.compliance.regions
 
 # ---- requirements -----------------------------------------------------------------------
 
-attributes_for(cats) := {a | some c in cats; some a in config.requirements[c]}
+attributes_for(cats) := {a | some c in cats; some a in requirements_for(c)}
+
+# The global table, plus what this workload's namespace adds (overrides only tighten).
+requirements_for(c) := {a | some a in config.requirements[c]} | {a | some a in namespace_settings.requirements[c]}
 
 has_all(route, attrs) if every a in attrs {
 	route.compliance[a] == true
@@ -129,7 +140,7 @@ level_set_by_caller if unknown_level
 level_floor := {a | some a in object.get(config.level_requirements, level, [])} if level_set_by_caller
 else := set()
 
-required := attributes_for(effective_categories) | level_floor
+required := (attributes_for(effective_categories) | level_floor) - waived
 
 restricted if count(required) > 0
 
@@ -149,8 +160,14 @@ redact contains "pci" if pci_redacted
 
 redact contains "secret" if secret_redacted
 
-provider_preferences := object.get(config, "internal_provider_preferences", {}) if sensitive
+base_preferences := object.get(config, "internal_provider_preferences", {}) if sensitive
 else := {}
+
+# Per-model OpenRouter preferences (pin a provider, forbid fallbacks, require parameters).
+provider_preferences := object.union(
+	object.union(base_preferences, object.get(config, ["aggregator_preferences"], {})),
+	object.get(config, ["model_preferences", requested_model], {}),
+)
 
 # ---- what blocks ------------------------------------------------------------------------
 
@@ -167,11 +184,15 @@ blocked contains sprintf("no requirements configured for category %s: blocked", 
 	some c in unconfigured
 }
 
-blocked contains "no candidate routes were offered" if count(object.get(input, "routes", [])) == 0
+blocked contains "no candidate routes were offered" if {
+	count(object.get(input, "routes", [])) == 0
+	not rerouted
+}
 
 blocked contains no_route_message if {
 	count(input.routes) > 0
 	count(eligible) == 0
+	not rerouted
 }
 
 unmet := concat(", ", required)
@@ -228,15 +249,21 @@ default allow := false
 
 allow if {
 	count(blocked) == 0
-	count(ordered_routes) > 0
+	count(final_routes) > 0
 }
 
-allowed_routes := ordered_routes if allow
+final_routes := reroute_routes if rerouted
+else := ordered_routes
+
+allowed_routes := final_routes if allow
 else := []
 
-decision := {
-	"allow": allow,
-	"routes": allowed_routes,
-	"reasons": array.concat(sort(blocked), sort(notes)),
-	"obligations": {"redact": sort(redact), "provider_preferences": provider_preferences},
-}
+decision := object.union(
+	{
+		"allow": allow,
+		"routes": allowed_routes,
+		"reasons": array.concat(sort(blocked), sort(notes)),
+		"obligations": {"redact": sort(redact), "provider_preferences": provider_preferences},
+	},
+	annotations,
+)

@@ -26,6 +26,7 @@ class LogicalModel:
     name: str
     aliases: tuple[str, ...]
     candidates: tuple[Candidate, ...]
+    fallbacks: tuple[str, ...] = ()
 
     def available(self) -> list[Candidate]:
         return [c for c in self.candidates if c.upstream.available]
@@ -47,13 +48,22 @@ class Catalog:
                     "compliance": up.config.compliance.model_dump(mode="json"),
                 }
                 candidates.append(Candidate(route.id, up, route.model, view))
-            model = LogicalModel(name, mc.aliases, tuple(candidates))
+            model = LogicalModel(name, mc.aliases, tuple(candidates), mc.fallbacks)
             self.models[name] = model
             for alias in (name, *mc.aliases):
                 self._by_name[alias] = model
 
     def resolve(self, requested: str) -> LogicalModel | None:
         return self._by_name.get(requested)
+
+    def alternatives(self, model: LogicalModel) -> dict[str, list[Candidate]]:
+        """Available routes of the models `model` may be rerouted to, by model name."""
+        out = {}
+        for name in model.fallbacks:
+            available = self.models[name].available()
+            if available:
+                out[name] = available
+        return out
 
     def listing(self) -> list[dict[str, Any]]:
         """OpenAI's model list shape, one entry per logical model and alias."""

@@ -94,6 +94,9 @@ class RouteConfig(_Strict):
 class ModelConfig(_Strict):
     aliases: tuple[str, ...] = ()
     routes: tuple[RouteConfig, ...] = Field(min_length=1)
+    fallbacks: tuple[str, ...] = ()
+    """Models whose routes the policy may reroute to when none of this model's is allowed
+    (offered as `input.alternatives`; the policy's `reroute` data decides)."""
 
 
 class PolicyConfig(_Strict):
@@ -205,6 +208,9 @@ class Config(_Strict):
                     raise ValueError(
                         f"models.{name}: route provider {route.provider!r} is not defined"
                     )
+            for fallback in model.fallbacks:
+                if fallback not in self.models:
+                    raise ValueError(f"models.{name}: fallback {fallback!r} is not a model")
             for alias in (name, *model.aliases):
                 if alias in seen and seen[alias] != name:
                     raise ValueError(f"models.{name}: name {alias!r} is also used by {seen[alias]}")

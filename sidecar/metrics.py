@@ -101,6 +101,13 @@ class Metrics:
             registry=r,
         )
 
+        self.break_glass = Counter(
+            "llm_router_break_glass",
+            "Requests decided under a break-glass exception, by exception id (policy data).",
+            ["id"],
+            registry=r,
+        )
+
     def set_policy_revision(self, engine: str, revision: str) -> None:
         self.policy_revision.clear()
         self.policy_revision.labels(engine=engine, revision=revision).set(1)

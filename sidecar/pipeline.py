@@ -145,12 +145,16 @@ class Pipeline:
             )
 
         classification = self._classify(parsed, declared, trip)
-        decision = await self._decide(api, parsed, declared, classification, candidates, trip)
+        alternatives = self.catalog.alternatives(model)
+        decision = await self._decide(
+            api, parsed, declared, classification, candidates, alternatives, trip
+        )
+        offered = [*candidates, *(c for cands in alternatives.values() for c in cands)]
 
         beta = inbound.headers.get(ANTHROPIC_BETA_HEADER)
-        plans = self._plans(api, parsed, classification, decision, candidates, trip, beta)
+        plans = self._plans(api, parsed, classification, decision, offered, trip, beta)
         opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch)
-        return self._reply(api, opened, candidates, trip)
+        return self._reply(api, opened, offered, trip)
 
     async def _read(self, inbound: Inbound) -> bytes:
         ctype = inbound.content_type.lower()
@@ -205,6 +209,7 @@ class Pipeline:
         declared: str | None,
         classification: Classification,
         candidates: list[Candidate],
+        alternatives: dict[str, list[Candidate]],
         trip: _Trip,
     ) -> Decision:
         policy_input: dict[str, Any] = {
@@ -215,11 +220,16 @@ class Pipeline:
                 "model": parsed.model,
                 "stream": parsed.stream,
                 "declared": {"data_class": declared} if declared else {},
+                "time": trip.record.time,
             },
             "workload": self._workload_view,
             "classification": trip.record.classification,
             "routes": [c.policy_view for c in candidates],
         }
+        if alternatives:
+            policy_input["alternatives"] = {
+                name: [c.policy_view for c in cands] for name, cands in alternatives.items()
+            }
         decision = await self.engine.decide(policy_input)
         self.metrics.policy_evaluation.labels(engine=decision.engine).observe(decision.eval_seconds)
         trip.record.policy = {
@@ -232,7 +242,11 @@ class Pipeline:
             "eval_ms": round(decision.eval_seconds * 1000, 4),
             "error": decision.error,
             "engine_decision_id": decision.engine_decision_id,
+            **decision.annotations,
         }
+        for exception in decision.annotations.get("break_glass") or []:
+            if isinstance(exception, dict):
+                self.metrics.break_glass.labels(id=str(exception.get("id", "unknown"))).inc()
         if decision.fail_closed:
             trip.decision = "error"
             raise RouterError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -23,7 +23,7 @@ import hyperscan
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
 from sidecar.classify.model import Finding, Segment
-from sidecar.classify.normalize import Normalized, normalize
+from sidecar.classify.normalize import Normalized, char_offsets, normalize, prepare
 
 SEPARATOR = "\n\n"
 BOUNDARY = 48
@@ -91,6 +91,7 @@ class Scanner:
             [*caseless, 0, hyperscan.HS_FLAG_SINGLEMATCH],
         )
         self._som = _compile(expressions, [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless])
+        prepare()  # normalisation's lookup table: at start-up, not on a request
 
     # ---- public -------------------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class Scanner:
         return out, truncated
 
     def _candidates(self, text: str, depth: int) -> list[Candidate]:
-        data = text.encode("utf-8")
+        data = text.encode("utf-8", "surrogatepass")  # a lone surrogate must not crash
         hit_ends: list[int] = []
         runs: list[int] = []
         percent = False
@@ -139,7 +140,7 @@ class Scanner:
                 hit_ends.append(end)
 
         self._fast.scan(data, match_event_handler=on_fast)
-        to_char = _byte_to_char(text, data)
+        to_char = char_offsets(text, data)
         out: list[Candidate] = []
         if hit_ends:
             for (pid, byte_start), ends in self._locate(data, hit_ends).items():
@@ -355,13 +356,6 @@ def _to_finding(c: Candidate, normalized: list[Normalized], starts: list[int]) -
     seg = bisect_right(starts, start) - 1
     o_start, o_end = normalized[seg].span(start - starts[seg], end - starts[seg])
     return Finding(detector.tag, seg, o_start, o_end, detector.confidence)
-
-
-def _byte_to_char(text: str, data: bytes) -> Callable[[int], int]:
-    if len(data) == len(text):
-        return lambda offset: offset
-    byte_offsets = [0, *accumulate(len(c.encode("utf-8")) for c in text)]
-    return lambda offset: bisect_right(byte_offsets, offset) - 1
 
 
 def _segment_end(text: str, pos: int) -> int:

@@ -56,7 +56,10 @@ def parse_decision(
     if redact is None or not isinstance(prefs, dict):
         return failed_decision("malformed_obligations", engine, revision, elapsed)
 
-    known = {r.get("id") for r in policy_input.get("routes", []) if isinstance(r, dict)}
+    offered = list(policy_input.get("routes", []))
+    for routes_of_model in (policy_input.get("alternatives") or {}).values():
+        offered.extend(routes_of_model if isinstance(routes_of_model, list) else [])
+    known = {r.get("id") for r in offered if isinstance(r, dict)}
     kept = tuple(dict.fromkeys(r for r in routes if r in known))  # offered, once, in order
     dropped = sorted(set(routes) - known)
     if dropped:
@@ -78,4 +81,8 @@ def parse_decision(
         engine_decision_id=result.get("decision_id")
         if isinstance(result.get("decision_id"), str)
         else None,
+        annotations={k: result[k] for k in ANNOTATIONS if k in result},
     )
+
+
+ANNOTATIONS = ("break_glass", "reroute")

@@ -35,6 +35,9 @@ class Decision:
     eval_seconds: float
     error: str | None = None
     engine_decision_id: str | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)
+    """Extra decision fields the sidecar records but does not act on beyond routing:
+    `break_glass` (exceptions used), `reroute` (the model routed to instead)."""
 
     @property
     def fail_closed(self) -> bool:
