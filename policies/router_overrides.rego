@@ -100,10 +100,12 @@ notes contains sprintf("no route of %s is allowed: rerouted to %s", [requested_m
 
 # ---- extra decision fields --------------------------------------------------------------
 
-annotations["break_glass"] := [{"id": e.id, "approver": e.approver, "reason": e.reason, "expires": e.expires} |
+annotations := object.union(break_glass_annotation, reroute_annotation)
+
+break_glass_annotation := {"break_glass": [{"id": e.id, "approver": e.approver, "reason": e.reason, "expires": e.expires} |
 	some e in active_break_glass
-] if count(active_break_glass) > 0
+]} if count(active_break_glass) > 0
+else := {}
 
-annotations["reroute"] := reroute_model if rerouted
-
-default annotations := {}
+reroute_annotation := {"reroute": reroute_model} if rerouted
+else := {}

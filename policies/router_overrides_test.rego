@@ -102,3 +102,10 @@ test_aggregator_preferences_per_model if {
 	d.obligations.provider_preferences == {"data_collection": "deny", "zdr": true, "require_parameters": true,
 		"only": ["openai"], "allow_fallbacks": false}
 }
+
+test_namespace_denied_model if {
+	inp := json.patch(req("claims", "public", [], {}), [{"op": "replace", "path": "/request/model", "value": "gpt-4o-mini"}])
+	d := llm_router.decision with input as inp with data.llm_router_config as settings
+	d.allow == false
+	"model gpt-4o-mini is denied for namespace claims" in d.reasons
+}

@@ -28,8 +28,8 @@ from sidecar.credentials import load_credential
 from sidecar.dispatch import Dispatcher
 from sidecar.metrics import Metrics
 from sidecar.pipeline import ANTHROPIC_BETA_HEADER, DECLARED_HEADER, Pipeline
-from sidecar.policy.embedded import EmbeddedEngine
-from sidecar.policy.reload import DirectoryWatcher, PolicyManager
+from sidecar.policy.model import PolicyEngine
+from sidecar.policy.runtime import PolicyRuntime, build_policy
 from sidecar.providers.upstream import Upstream
 from sidecar.workload import resolve_workload
 
@@ -42,10 +42,13 @@ class Sidecar:
     metrics: Metrics
     upstreams: dict[str, Upstream]
     catalog: Catalog
-    engine: PolicyManager
+    policy: PolicyRuntime
     audit: AuditLog
     pipeline: Pipeline
-    watcher: DirectoryWatcher | None = None
+
+    @property
+    def engine(self) -> PolicyEngine:
+        return self.policy.engine
 
     @classmethod
     def build(
@@ -65,39 +68,30 @@ class Sidecar:
             if cred.value is None:
                 log.warning("provider_unavailable", provider=name, reason=cred.problem)
             upstreams[name] = Upstream(name, pc, cred)
-        engine = PolicyManager(
-            EmbeddedEngine.load(config.policy.path, config.policy.timeout_ms),
-            metrics,
-            config.policy.timeout_ms,
-        )
+        policy = build_policy(config.policy, metrics, env)
         catalog = Catalog(config, upstreams)
         audit = AuditLog(config.audit, audit_stream)
         pipeline = Pipeline(
             limits=config.limits,
             catalog=catalog,
             classifier=Classifier.from_config(config.classification),
-            engine=engine,
+            engine=policy.engine,
             dispatcher=Dispatcher(metrics),
             audit=audit,
             metrics=metrics,
             workload=resolve_workload(config.workload, env),
             masks=dict(config.classification.masks),
         )
-        return cls(config, metrics, upstreams, catalog, engine, audit, pipeline)
+        return cls(config, metrics, upstreams, catalog, policy, audit, pipeline)
 
     async def start(self) -> None:
         for up in self.upstreams.values():
             up.open_session()
-        policy = self.config.policy
-        if policy.watch:
-            self.watcher = DirectoryWatcher(policy.path, self.engine, policy.watch_interval_s)
-            self.watcher.start()
+        await self.policy.start()
 
     async def close(self) -> None:
-        if self.watcher is not None:
-            await self.watcher.stop()
+        await self.policy.stop()
         await asyncio.gather(*(up.close() for up in self.upstreams.values()))
-        await self.engine.close()
         self.audit.close()
 
     # ---- app-facing -------------------------------------------------------------------
@@ -180,7 +174,7 @@ class Sidecar:
             "policy": {
                 "engine": self.engine.name,
                 "revision": self.engine.revision,
-                "rejected_revision": self.engine.rejected,
+                "rejected_revision": self.policy.rejected,
             },
             "providers": providers,
         }

@@ -1,4 +1,4 @@
-"""`llm-router`: serve | demo | classify | policy test.
+"""`llm-router`: serve | demo | classify | explain | policy test/check/eval.
 
 Exit codes: 0 success, 1 a check failed (e.g. a policy test), 2 bad usage or configuration.
 """
@@ -54,7 +54,54 @@ def _demo(args: argparse.Namespace) -> int:
 def _policy_test(args: argparse.Namespace) -> int:
     from sidecar.policy.testrunner import main_policy_test
 
-    return main_policy_test(Path(args.dir))
+    return main_policy_test(Path(args.dir), coverage=args.coverage)
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    from sidecar.policy.tools import check
+
+    return check(Path(args.dir), args.json)
+
+
+def _policy_eval(args: argparse.Namespace) -> int:
+    from sidecar.policy.tools import evaluate
+
+    return evaluate(Path(args.dir), Path(args.input), args.json)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from sidecar.classify import parse_declared
+    from sidecar.explain import explain, read_request
+    from sidecar.policy.errors import PolicyLoadError
+    from sidecar.workload import Workload
+
+    try:
+        config = load_config(Path(args.config))
+        labels = dict(label.split("=", 1) for label in args.label)
+        if args.workload:
+            import orjson
+
+            raw = orjson.loads(Path(args.workload).read_bytes())
+            workload = Workload(
+                raw.get("namespace", ""),
+                raw.get("pod", ""),
+                raw.get("service_account", ""),
+                {**raw.get("labels", {}), **labels},
+            )
+        else:
+            workload = Workload(args.namespace, "", "", labels)
+        declared = parse_declared(args.data_class) if args.data_class else None
+        return explain(
+            config,
+            read_request(args.request),
+            api_name=args.api,
+            workload=workload,
+            declared=declared,
+            as_json=args.json,
+        )
+    except (ConfigError, PolicyLoadError, OSError, ValueError) as exc:
+        print(f"llm-router: {exc}", file=sys.stderr)
+        return 2
 
 
 def _classify(args: argparse.Namespace) -> int:
@@ -99,11 +146,36 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--config", "-c", help="config file (for custom detectors)")
     classify.set_defaults(func=_classify)
 
+    explain = sub.add_parser(
+        "explain", help="classification, policy input and decision for a request (nothing sent)"
+    )
+    explain.add_argument("--request", "-r", required=True, help="request body JSON file, or -")
+    explain.add_argument("--config", "-c", default="deploy/config/default.yaml")
+    explain.add_argument(
+        "--api", choices=["openai", "openai-embeddings", "anthropic"], default="openai"
+    )
+    explain.add_argument("--workload", help="JSON file: namespace, pod, service_account, labels")
+    explain.add_argument("--namespace", default="", help="workload namespace")
+    explain.add_argument("--label", action="append", default=[], help="workload label k=v")
+    explain.add_argument("--data-class", help="as the X-LLM-Data-Class header would declare")
+    explain.add_argument("--json", action="store_true")
+    explain.set_defaults(func=_explain)
+
     policy = sub.add_parser("policy", help="policy tools")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True)
     ptest = policy_sub.add_parser("test", help="run every test_* rule, PASS/FAIL per test")
     ptest.add_argument("dir", nargs="?", default="policies")
+    ptest.add_argument("--coverage", action="store_true", help="report line coverage")
     ptest.set_defaults(func=_policy_test)
+    pcheck = policy_sub.add_parser("check", help="compile the policy; errors with file:line")
+    pcheck.add_argument("dir", nargs="?", default="policies")
+    pcheck.add_argument("--json", action="store_true")
+    pcheck.set_defaults(func=_policy_check)
+    peval = policy_sub.add_parser("eval", help="decide one policy input document")
+    peval.add_argument("--input", "-i", required=True, help="policy input JSON file")
+    peval.add_argument("dir", nargs="?", default="policies")
+    peval.add_argument("--json", action="store_true")
+    peval.set_defaults(func=_policy_eval)
     return parser
 
 

@@ -99,14 +99,37 @@ class ModelConfig(_Strict):
     (offered as `input.alternatives`; the policy's `reroute` data decides)."""
 
 
+class BundleConfig(_Strict):
+    """An OPA bundle (.tar.gz with .manifest, *.rego, data.json) instead of `policy.path`."""
+
+    file: Path | None = None
+    url: str | None = None
+    """Polled with If-None-Match; each new bundle is verified (compile + tests), then swapped."""
+    token_env: str | None = None
+    token_file: Path | None = None
+    min_delay_s: float = Field(10.0, gt=0)
+    max_delay_s: float = Field(60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BundleConfig:
+        if bool(self.file) == bool(self.url):
+            raise ValueError("set exactly one of file or url")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        if self.min_delay_s > self.max_delay_s:
+            raise ValueError("min_delay_s must not exceed max_delay_s")
+        return self
+
+
 class PolicyConfig(_Strict):
-    engine: Literal["embedded"] = "embedded"
+    engine: Literal["embedded", "opa"] = "embedded"
     path: Path = Path("policies")
     opa_url: str = "http://127.0.0.1:8181"
     timeout_ms: float = Field(50.0, gt=0)
     watch: bool = True
     """Re-read `path` when it changes (ConfigMap updates included); verify, then swap."""
     watch_interval_s: float = Field(1.0, gt=0)
+    bundle: BundleConfig | None = None
 
 
 class AuditConfig(_Strict):

@@ -68,6 +68,40 @@ class _Trip:
     disconnected: bool = False
 
 
+def build_policy_input(
+    *,
+    request_id: str,
+    api: ClientApi,
+    parsed: ParsedRequest,
+    declared: str | None,
+    time: str,
+    workload: dict[str, Any],
+    classification: dict[str, Any],
+    candidates: list[Candidate],
+    alternatives: dict[str, list[Candidate]],
+) -> dict[str, Any]:
+    """The policy contract's input document (v1). `llm-router explain` builds the same."""
+    policy_input: dict[str, Any] = {
+        "version": POLICY_INPUT_VERSION,
+        "request": {
+            "id": request_id,
+            "api": api.name,
+            "model": parsed.model,
+            "stream": parsed.stream,
+            "declared": {"data_class": declared} if declared else {},
+            "time": time,
+        },
+        "workload": workload,
+        "classification": classification,
+        "routes": [c.policy_view for c in candidates],
+    }
+    if alternatives:
+        policy_input["alternatives"] = {
+            name: [c.policy_view for c in cands] for name, cands in alternatives.items()
+        }
+    return policy_input
+
+
 class Pipeline:
     def __init__(
         self,
@@ -92,6 +126,7 @@ class Pipeline:
         self.metrics = metrics
         self.workload = workload
         self._workload_view = workload.to_policy_input()
+        self._revision_seen = engine.revision
 
     @asynccontextmanager
     async def run(self, api: ClientApi, inbound: Inbound) -> AsyncIterator[Reply]:
@@ -212,25 +247,21 @@ class Pipeline:
         alternatives: dict[str, list[Candidate]],
         trip: _Trip,
     ) -> Decision:
-        policy_input: dict[str, Any] = {
-            "version": POLICY_INPUT_VERSION,
-            "request": {
-                "id": trip.record.decision_id,
-                "api": api.name,
-                "model": parsed.model,
-                "stream": parsed.stream,
-                "declared": {"data_class": declared} if declared else {},
-                "time": trip.record.time,
-            },
-            "workload": self._workload_view,
-            "classification": trip.record.classification,
-            "routes": [c.policy_view for c in candidates],
-        }
-        if alternatives:
-            policy_input["alternatives"] = {
-                name: [c.policy_view for c in cands] for name, cands in alternatives.items()
-            }
+        policy_input = build_policy_input(
+            request_id=trip.record.decision_id,
+            api=api,
+            parsed=parsed,
+            declared=declared,
+            time=trip.record.time,
+            workload=self._workload_view,
+            classification=trip.record.classification or {},
+            candidates=candidates,
+            alternatives=alternatives,
+        )
         decision = await self.engine.decide(policy_input)
+        if decision.revision != self._revision_seen and not decision.fail_closed:
+            self._revision_seen = decision.revision  # an OPA server's bundle may change
+            self.metrics.set_policy_revision(decision.engine, decision.revision)
         self.metrics.policy_evaluation.labels(engine=decision.engine).observe(decision.eval_seconds)
         trip.record.policy = {
             "engine": decision.engine,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +60,23 @@ def read_policy_dir(directory: Path) -> PolicySource:
     return PolicySource(directory, modules, data)
 
 
+_ENTRY = re.compile(r"^decision\s*:?=", re.MULTILINE)
+
+
+def load_order(modules: dict[str, str]) -> list[tuple[str, str]]:
+    """Modules in the order regorus needs: the one defining `decision` first, then by name.
+    regorus (checked with gordon-to-regorus 0.13) evaluates a package split over several
+    files to undefined inside `with input as …` tests when a module referring to the entry
+    module's rules is added before it; OPA has no such order dependence. Bundles arrive in
+    any order, so the order is fixed here rather than left to file names."""
+    return sorted(modules.items(), key=lambda item: (_ENTRY.search(item[1]) is None, item[0]))
+
+
 def compile_engine(source: PolicySource, modules: dict[str, str]) -> regorus.Engine:
     """A fresh Engine holding `modules` and the data document. regorus names the file, line
     and column of a parse error; the message keeps that and drops the Rust backtrace."""
     engine = regorus.Engine()
-    for name, text in modules.items():
+    for name, text in load_order(modules):
         try:
             engine.add_policy(str(source.directory / name), text)
         except BaseException as exc:

@@ -35,8 +35,18 @@ log = structlog.get_logger("llm_router.policy")
 class PolicyManager:
     name = "embedded"
 
-    def __init__(self, engine: EmbeddedEngine, metrics: Metrics, timeout_ms: float) -> None:
+    def __init__(
+        self,
+        engine: EmbeddedEngine,
+        metrics: Metrics,
+        timeout_ms: float,
+        *,
+        awaiting_bundle: bool = False,
+    ) -> None:
         self._active = engine
+        self.awaiting_bundle = awaiting_bundle
+        """With a bundle URL, not ready until the first bundle has been verified and swapped
+        in (the bootstrap policy from `path` decides meanwhile, but the pod is not ready)."""
         self._metrics = metrics
         self._timeout_ms = timeout_ms
         self.rejected: str | None = None
@@ -53,7 +63,7 @@ class PolicyManager:
 
     @property
     def ready(self) -> bool:
-        return self._active.ready
+        return self._active.ready and not self.awaiting_bundle
 
     async def decide(self, policy_input: dict[str, Any]) -> Decision:
         return await self._active.decide(policy_input)
@@ -62,6 +72,7 @@ class PolicyManager:
         """Verify `source` (compile, decision defined, every test passes), then swap.
         Must run on the event-loop thread: the engine is bound to the thread that made it."""
         if source.revision == self._active.revision:
+            self.awaiting_bundle = False
             return True
         try:
             candidate = EmbeddedEngine.from_source(source, self._timeout_ms)
@@ -73,6 +84,7 @@ class PolicyManager:
             return self.reject(source.revision, f"{len(failed)} policy tests failed: {failed[:5]}")
         previous, self._active = self._active.revision, candidate
         self.rejected = None
+        self.awaiting_bundle = False
         self._metrics.set_policy_revision(self.name, candidate.revision)
         self._metrics.policy_reloads.inc()
         log.info(
@@ -86,6 +98,10 @@ class PolicyManager:
         self._metrics.policy_reload_errors.inc()
         log.error("policy_rejected", revision=revision, active=self._active.revision, reason=reason)
         return False
+
+    async def apply(self, source: PolicySource) -> bool:
+        """For the bundle poller (which awaits its callback); runs on the loop thread."""
+        return self.activate(source)
 
     async def close(self) -> None:
         await self._active.close()

@@ -40,6 +40,7 @@ class TestResult:
 @dataclass
 class PolicyTestReport:
     results: list[TestResult] = field(default_factory=list)
+    coverage: dict[str, Any] | None = None
 
     @property
     def passed(self) -> int:
@@ -126,17 +127,23 @@ def run_policy_tests(path: Path) -> PolicyTestReport:
     return run_source_tests(read_policy_dir(Path(path)))
 
 
-def run_source_tests(source: PolicySource) -> PolicyTestReport:
+def run_source_tests(source: PolicySource, *, coverage: bool = False) -> PolicyTestReport:
     """The same for files already read: hot reload verifies a candidate revision this way
-    before it may serve a single request."""
+    before it may serve a single request. With `coverage`, the engine's line coverage of
+    the policy over all tests is kept in `report.coverage`."""
     path = source.directory
     engine = compile_engine(source, source.modules)
     engine.set_gather_prints(True)
+    if coverage:
+        engine.set_enable_coverage(True)
     try:
         queries = discover_tests(engine)
     except (KeyError, TypeError, ValueError) as exc:
         raise PolicyLoadError(f"{path}: cannot list test rules: {exc!r}") from None
-    return PolicyTestReport([_run_one(engine, q) for q in queries])
+    report = PolicyTestReport([_run_one(engine, q) for q in queries])
+    if coverage:
+        report.coverage = orjson.loads(engine.get_coverage_report_as_json())
+    return report
 
 
 def format_report(report: PolicyTestReport) -> str:
@@ -150,14 +157,46 @@ def format_report(report: PolicyTestReport) -> str:
     return "\n".join(lines)
 
 
-def main_policy_test(path: Path) -> int:
+def coverage_summary(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per policy file (tests excluded): covered lines, uncovered lines, percentage."""
+    out = []
+    for entry in report.get("files", []):
+        path = str(entry.get("path", ""))
+        if path.endswith("_test.rego"):
+            continue
+        covered, missed = len(entry.get("covered", [])), sorted(entry.get("not_covered", []))
+        total = covered + len(missed)
+        out.append(
+            {
+                "file": path,
+                "covered": covered,
+                "lines": total,
+                "percent": round(100.0 * covered / total, 1) if total else 100.0,
+                "not_covered": missed,
+            }
+        )
+    return out
+
+
+def main_policy_test(path: Path, *, coverage: bool = False) -> int:
     """Print the report; exit code 0 all passed, 1 a test failed (or none found), 2 no load."""
     try:
-        report = run_policy_tests(path)
+        report = run_source_tests(read_policy_dir(Path(path)), coverage=coverage)
     except PolicyLoadError as exc:
         print(f"llm-router: {exc}", file=sys.stderr)
         return 2
     print(format_report(report))
+    if report.coverage is not None:
+        for row in coverage_summary(report.coverage):
+            missed = ", ".join(map(str, row["not_covered"][:20]))
+            print(
+                f"coverage {row['file']}: {row['percent']}% of {row['lines']} lines"
+                + (
+                    f" (not covered: {missed}{' …' if len(row['not_covered']) > 20 else ''})"
+                    if missed
+                    else ""
+                )
+            )
     if not report.results:
         print(f"llm-router: no test_* rules found in {path}", file=sys.stderr)
         return 1

@@ -1,0 +1,87 @@
+"""The policy side of a running sidecar, built from `policy:` in the config.
+
+- `engine: embedded` (default): a PolicyManager over regorus, fed by the policy directory
+  (watched for changes), a bundle file, or a bundle URL (polled); every new revision is
+  verified (compile + its own tests) before it serves.
+- `engine: opa`: an OPA server next to the sidecar; OPA loads and reloads the policy itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sidecar.config import PolicyConfig
+from sidecar.credentials import load_credential
+from sidecar.metrics import Metrics
+from sidecar.policy.bundle import BundlePoller, load_bundle_file
+from sidecar.policy.embedded import EmbeddedEngine
+from sidecar.policy.model import PolicyEngine
+from sidecar.policy.opa import OPAEngine
+from sidecar.policy.reload import DirectoryWatcher, PolicyManager
+
+
+@dataclass
+class PolicyRuntime:
+    engine: PolicyEngine
+    manager: PolicyManager | None = None
+    watcher: DirectoryWatcher | None = None
+    poller: BundlePoller | None = None
+    opa: OPAEngine | None = None
+
+    @property
+    def rejected(self) -> str | None:
+        return self.manager.rejected if self.manager else None
+
+    async def start(self) -> None:
+        if self.opa is not None:
+            await self.opa.start()
+        if self.watcher is not None:
+            self.watcher.start()
+        if self.poller is not None:
+            self.poller.start()
+
+    async def stop(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
+        if self.watcher is not None:
+            await self.watcher.stop()
+        await self.engine.close()
+
+
+def build_policy(
+    cfg: PolicyConfig, metrics: Metrics, environ: Mapping[str, str] | None = None
+) -> PolicyRuntime:
+    """Raises PolicyLoadError when the initial policy does not compile: start-up must stop."""
+    if cfg.engine == "opa":
+        opa = OPAEngine(cfg.opa_url, cfg.timeout_ms)
+        metrics.set_policy_revision(opa.name, opa.revision)
+        return PolicyRuntime(engine=opa, opa=opa)
+    bundle = cfg.bundle
+    if bundle is not None and bundle.file is not None:
+        source = load_bundle_file(bundle.file)
+        manager = PolicyManager(
+            EmbeddedEngine.from_source(source, cfg.timeout_ms), metrics, cfg.timeout_ms
+        )
+        return PolicyRuntime(engine=manager, manager=manager)
+    bootstrap = EmbeddedEngine.load(cfg.path, cfg.timeout_ms)
+    if bundle is not None and bundle.url is not None:
+        manager = PolicyManager(bootstrap, metrics, cfg.timeout_ms, awaiting_bundle=True)
+        token = load_credential(
+            "bundle",
+            bundle.token_env,
+            bundle.token_file,
+            environ if environ is not None else os.environ,
+        )
+        poller = BundlePoller(
+            bundle.url,
+            apply=manager.apply,
+            token=token.current(),
+            min_delay=bundle.min_delay_s,
+            max_delay=bundle.max_delay_s,
+        )
+        return PolicyRuntime(engine=manager, manager=manager, poller=poller)
+    manager = PolicyManager(bootstrap, metrics, cfg.timeout_ms)
+    watcher = DirectoryWatcher(cfg.path, manager, cfg.watch_interval_s) if cfg.watch else None
+    return PolicyRuntime(engine=manager, manager=manager, watcher=watcher)
