@@ -29,8 +29,13 @@ def test_eval_human_and_json(tmp_path: Path) -> None:
     policy_input.write_bytes(orjson.dumps(orjson.loads(VECTOR.read_bytes())["input"]))
     human = run_cli("policy", "eval", "--input", str(policy_input), str(POLICIES))
     assert human.returncode == 0
-    assert "decision: ALLOW" in human.stdout and "phi requires a route with dpa and baa" in human.stdout
-    doc = orjson.loads(run_cli("policy", "eval", "-i", str(policy_input), str(POLICIES), "--json").stdout)
+    assert (
+        "decision: ALLOW" in human.stdout
+        and "phi requires a route with dpa and baa" in human.stdout
+    )
+    doc = orjson.loads(
+        run_cli("policy", "eval", "-i", str(policy_input), str(POLICIES), "--json").stdout
+    )
     assert doc["allow"] is True and doc["routes"] == ["google:gemini-2.5-flash"]
     missing = run_cli("policy", "eval", "--input", str(tmp_path / "nope.json"), str(POLICIES))
     assert missing.returncode == 2
@@ -38,16 +43,21 @@ def test_eval_human_and_json(tmp_path: Path) -> None:
 
 def test_explain_shows_classification_input_and_decision(tmp_path: Path) -> None:
     request = tmp_path / "request.json"
-    request.write_text('{"model": "gpt-4o", "messages": [{"role": "user", '
-                       '"content": "Refund card 4111 1111 1111 1111 for jane@example.com"}]}')
+    request.write_text(
+        '{"model": "gpt-4o", "messages": [{"role": "user", '
+        '"content": "Refund card 4111 1111 1111 1111 for jane@example.com"}]}'
+    )
     human = run_cli("explain", "--request", str(request), "--namespace", "billing")
     assert human.returncode == 0, human.stderr
     assert "classification: regulated" in human.stdout and "pci.pan" in human.stdout
     assert '"namespace": "billing"' in human.stdout
     assert "redact before forwarding: pci" in human.stdout
     assert "4111 1111 1111 1111" not in human.stdout  # only tags and offsets are shown
-    doc = orjson.loads(run_cli("explain", "-r", str(request), "--json",
-                               "--label", "llm-router.io/residency=eu").stdout)
+    doc = orjson.loads(
+        run_cli(
+            "explain", "-r", str(request), "--json", "--label", "llm-router.io/residency=eu"
+        ).stdout
+    )
     assert doc["input"]["workload"]["labels"] == {"llm-router.io/residency": "eu"}
     assert doc["decision"]["allow"] is False  # no EU route in the default config offers dpa
     bad = tmp_path / "bad.json"
