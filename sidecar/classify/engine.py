@@ -12,16 +12,19 @@ split across two parts of one message are found in a window around the boundary.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
 import hyperscan
 
+from sidecar.classify.allowance import Allowance
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
+from sidecar.classify.gate import ContextGate
 from sidecar.classify.model import Finding, Segment
 from sidecar.classify.normalize import Normalized, char_offsets, normalize, prepare
 
@@ -83,12 +86,16 @@ class Scanner:
                 self._owner.append(index)
         count = len(expressions)
         self._b64_id, self._pct_id = count, count + 1
+        self._gate = ContextGate(self.detectors, count + 2)
+        self._gated = {
+            pid: self._owner[pid] for pid in range(count) if self._owner[pid] in self._gate.reach
+        }
         # Two databases over the same patterns. The fast one tracks no start of match (SOM
         # costs Hyperscan 3-4x) and runs over everything; the SOM one runs only over small
         # windows around the rare hits, to find where each match starts.
         self._fast = _compile(
-            [*expressions, _B64_TRIGGER.encode(), _PCT_TRIGGER.encode()],
-            [*caseless, 0, hyperscan.HS_FLAG_SINGLEMATCH],
+            [*expressions, _B64_TRIGGER.encode(), _PCT_TRIGGER.encode(), *self._gate.expressions],
+            [*caseless, 0, hyperscan.HS_FLAG_SINGLEMATCH, *self._gate.flags],
         )
         self._som = _compile(expressions, [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless])
         prepare()  # normalisation's lookup table: at start-up, not on a request
@@ -104,11 +111,12 @@ class Scanner:
         normalized, truncated = self._normalize(segments)
         joined = SEPARATOR.join(n.text for n in normalized)
         starts = [0, *accumulate(len(n.text) + len(SEPARATOR) for n in normalized)][:-1]
-        candidates = self._candidates(joined, depth=0)
+        allowance = Allowance.for_size(len(joined))
+        candidates = self._candidates(joined, 0, allowance)
         kept = [c for c in self._near(_resolve(candidates)) if not c[2].suppress]
         findings = [_to_finding(c, normalized, starts) for c in kept]
-        findings += self._split_values(segments, normalized, starts, kept)
-        return ScanResult(findings, truncated)
+        findings += self._split_values(segments, normalized, starts, allowance)
+        return ScanResult(findings, truncated or allowance.exhausted)
 
     # ---- steps --------------------------------------------------------------------------
 
@@ -124,26 +132,40 @@ class Scanner:
             out.append(normalize(text))
         return out, truncated
 
-    def _candidates(self, text: str, depth: int) -> list[Candidate]:
+    def _candidates(self, text: str, depth: int, allowance: Allowance) -> list[Candidate]:
         data = text.encode("utf-8", "surrogatepass")  # a lone surrogate must not crash
         hit_ends: list[int] = []
         runs: list[int] = []
         percent = False
 
-        def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> None:
+        gated: list[tuple[int, int]] = []
+        words: dict[int, list[int]] = {}
+
+        def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> bool:
             nonlocal percent
-            if pid == self._b64_id:
+            if pid < self._b64_id:
+                owner = self._gated.get(pid)
+                if owner is None:
+                    hit_ends.append(end)
+                else:
+                    gated.append((owner, end))
+            elif pid == self._b64_id:
                 runs.append(end - _B64_MIN)
             elif pid == self._pct_id:
                 percent = True
-            else:
-                hit_ends.append(end)
+            elif (word_of := self._gate.owner(pid)) is not None:
+                words.setdefault(word_of, []).append(end)
+            return not allowance.callback()  # True stops the scan
 
-        self._fast.scan(data, match_event_handler=on_fast)
+        _scan(self._fast, data, on_fast)
+        passed = self._gate.passes(gated, {k: sorted(v) for k, v in words.items()})
+        hit_ends += [end for _, end in passed]
         to_char = char_offsets(text, data)
         out: list[Candidate] = []
         if hit_ends:
-            for (pid, byte_start), ends in self._locate(data, hit_ends).items():
+            for (pid, byte_start), ends in self._locate(
+                data, hit_ends, set(passed), allowance
+            ).items():
                 detector = self.detectors[self._owner[pid]]
                 start = to_char(byte_start)
                 for rank, byte_end in enumerate(sorted(ends, reverse=True)):
@@ -156,19 +178,27 @@ class Scanner:
                         # A shorter match may only end on a word boundary, and a `key = value`
                         # value is all or nothing: a cut-off prefix is no secret of its own.
                         continue
+                    if not allowance.take():
+                        return out
                     found = self._confirm(detector, text, start, end)
                     if found is not None:
                         out.append(found)
                         break
         if depth < self.decode_depth and (runs or percent):
-            out += self._encoded(text, [to_char(r) for r in runs], percent, depth)
+            out += self._encoded(text, [to_char(r) for r in runs], percent, depth, allowance)
         return out
 
-    def _locate(self, data: bytes, hit_ends: list[int]) -> dict[tuple[int, int], list[int]]:
+    def _locate(
+        self,
+        data: bytes,
+        hit_ends: list[int],
+        passed: set[tuple[int, int]],
+        allowance: Allowance,
+    ) -> dict[tuple[int, int], set[int]]:
         """Start offsets for the fast scan's hits: the SOM database over merged windows that
         end at the hits. A match that starts at its window's edge may have been cut, so its
         window grows until the match starts inside it (or at the text's start)."""
-        hits: dict[tuple[int, int], list[int]] = {}
+        hits: dict[tuple[int, int], set[int]] = {}
         pending = sorted(set(hit_ends))
         reach = WINDOW
         while pending:
@@ -190,18 +220,26 @@ class Scanner:
                     ctx: object,
                     lo: int = lo,
                     cut: list[int] = cut,
-                ) -> None:
+                ) -> bool:
+                    owner = self._gated.get(pid)
+                    if owner is not None and (owner, lo + end) not in passed:
+                        return not allowance.callback()  # held back by the context gate
+                    if not allowance.hit():
+                        return True  # stop the scan
                     if start == 0 and lo > 0:
                         cut.append(lo + end)
-                        return
+                        return False
                     key = (pid, lo + start)
                     ends = hits.get(key)
                     if ends is None:
-                        hits[key] = [lo + end]
-                    elif lo + end not in ends:
-                        ends.append(lo + end)
+                        hits[key] = {lo + end}
+                    else:
+                        ends.add(lo + end)  # a set: an unbounded run reports every end
+                    return False
 
-                self._som.scan(data[lo:hi], match_event_handler=on_som)
+                _scan(self._som, data[lo:hi], on_som)
+                if allowance.exhausted:
+                    return hits
             pending, reach = sorted(set(cut)), reach * 4
         return hits
 
@@ -224,7 +262,9 @@ class Scanner:
             end = _extend_to_line(text, end, detector.extend_to)
         return start, end, detector
 
-    def _encoded(self, text: str, runs: list[int], percent: bool, depth: int) -> list[Candidate]:
+    def _encoded(
+        self, text: str, runs: list[int], percent: bool, depth: int, allowance: Allowance
+    ) -> list[Candidate]:
         """Decode base64 / URL-encoded runs and scan what they hide; a finding there covers
         the whole encoded run, which is what redaction must remove."""
         out: list[Candidate] = []
@@ -245,7 +285,7 @@ class Scanner:
                     spans.append((start, end, decoded))
                     budget -= end - start
         for start, end, decoded in spans:
-            for _, _, detector in self._candidates(decoded, depth + 1):
+            for _, _, detector in self._candidates(decoded, depth + 1, allowance):
                 out.append((start, end, detector))
         return out
 
@@ -274,7 +314,7 @@ class Scanner:
         segments: Sequence[Segment],
         normalized: list[Normalized],
         starts: list[int],
-        found: list[Candidate],
+        allowance: Allowance,
     ) -> list[Finding]:
         """A value cut across two parts of one message ("536-22-" | "8457") is found in a
         window around the boundary and reported in both parts."""
@@ -287,7 +327,8 @@ class Scanner:
             if not left or not right:
                 continue
             cut = len(left)
-            for start, end, detector in _resolve(self._candidates(left + right, self.decode_depth)):
+            pair = self._candidates(left + right, self.decode_depth, allowance)
+            for start, end, detector in _resolve(pair):
                 if detector.suppress or not start < cut < end:
                     continue
                 la = len(normalized[i].text) - cut
@@ -324,6 +365,12 @@ def unescape_in_place(text: str) -> str:
             pos = i + 2
     out.append(text[pos:])
     return "".join(out)
+
+
+def _scan(db: hyperscan.Database, data: bytes, handler: Callable[..., bool]) -> None:
+    """A scan that the handler may stop by returning True (the allowance is spent)."""
+    with contextlib.suppress(hyperscan.ScanTerminated):
+        db.scan(data, match_event_handler=handler)
 
 
 def _compile(expressions: list[bytes], flags: list[int]) -> hyperscan.Database:

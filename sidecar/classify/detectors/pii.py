@@ -51,9 +51,18 @@ SSN_UNFORMATTED = Detector(
 
 ITIN = Detector(
     "pii.itin",
-    (r"\b9[0-9]{2}[\- ]?[0-9]{2}[\- ]?[0-9]{4}\b",),
+    (r"\b9[0-9]{2}[\- ][0-9]{2}[\- ][0-9]{4}\b",),
     validator=v.itin,
     confidence=0.9,
+)
+
+ITIN_UNFORMATTED = Detector(
+    "pii.itin",
+    (r"\b9[0-9]{8}\b",),
+    validator=v.itin,
+    # One 9-digit number in ten that starts with 9 passes the ITIN group rule: order ids do.
+    context=("itin", "taxpayer", "tax id", "tin"),
+    confidence=0.8,
 )
 
 PASSPORT = Detector(
@@ -174,6 +183,7 @@ DETECTORS = (
     SSN_SPACED,
     SSN_UNFORMATTED,
     ITIN,
+    ITIN_UNFORMATTED,
     PASSPORT,
     DRIVERS_LICENSE,
     DATE_OF_BIRTH,
