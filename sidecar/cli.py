@@ -134,6 +134,8 @@ def _webhook(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     try:
         settings = load_settings(Path(args.settings) if args.settings else None)
+        if args.image:
+            settings = settings.model_validate({**settings.model_dump(), "image": args.image})
         coro = serve_webhook(
             settings,
             Path(args.tls_cert),
@@ -145,7 +147,7 @@ def _webhook(args: argparse.Namespace) -> int:
             reload_interval=args.reload_interval,
         )
         run_async(coro)
-    except (SettingsError, OSError, ssl.SSLError) as exc:
+    except (SettingsError, OSError, ssl.SSLError, ValueError) as exc:
         print(f"llm-router: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -227,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     webhook.add_argument("--tls-cert", required=True, help="PEM certificate (chain) file")
     webhook.add_argument("--tls-key", required=True, help="PEM private key file")
     webhook.add_argument("--settings", help="injector settings YAML (default: built-in)")
+    webhook.add_argument("--image", help="sidecar image (overrides the settings)")
     webhook.add_argument("--host", default="0.0.0.0")
     webhook.add_argument("--port", type=int, default=8443, help="HTTPS admission port")
     webhook.add_argument("--admin-host", default="0.0.0.0")

@@ -58,7 +58,7 @@ class OpaSettings(_Strict):
 
 
 class InjectorSettings(_Strict):
-    image: str = "ghcr.io/llm-policy-router/llm-router:0.1.0"
+    image: str = "registry.example.com/llm-router:0.1.0"
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     mode: Literal["native", "container"] = "native"
     """`native`: an init container with restartPolicy Always (Kubernetes >= 1.29), which

@@ -252,6 +252,9 @@ def opa_container(eff: Effective) -> dict[str, Any]:
             f"--addr=127.0.0.1:{s.opa.port}",
             f"--diagnostic-addr=0.0.0.0:{s.opa.diagnostic_port}",
             "--watch",
+            # A ConfigMap volume holds each file twice (a hidden `..<timestamp>` directory
+            # and links to it); OPA would load both and fail on duplicate rules.
+            "--ignore=.*",
             "--ignore=*_test.rego",
             POLICIES_DIR,
         ],
