@@ -78,9 +78,11 @@ def test_every_manifest_file_is_part_of_a_kustomization() -> None:
             listed.update((here / f.split("=")[-1]).resolve() for f in generator.get("files", []))
         for directory in spec.get("resources", []):
             assert (here / directory).exists(), f"{kustomization}: {directory} missing"
-    for path in K8S.rglob("*.yaml"):
-        if path.name != "kustomization.yaml":
-            assert path.resolve() in listed, f"{path} is in no kustomization"
+    # Directories without a kustomization (e.g. raw rule files for other tools) are not ours.
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        for path in kustomization.parent.glob("*.yaml"):
+            if path.name != "kustomization.yaml":
+                assert path.resolve() in listed, f"{path} is in no kustomization"
     every = {
         p.name
         for p in (ROOT / "policies").iterdir()
