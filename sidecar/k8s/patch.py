@@ -149,6 +149,12 @@ def build(
     sidecars = [router_container(eff)]
     if eff.opa:
         sidecars.insert(0, opa_container(eff))  # OPA first: the router's startup waits on it
+    if eff.settings.mode == "container" and spec.get("restartPolicy") in ("Never", "OnFailure"):
+        warnings.append(
+            # Admission warnings should stay under 120 characters.
+            "llm-router: a classic sidecar never exits, so this pod will not complete; "
+            "prefer native mode"
+        )
     key = "initContainers" if eff.settings.mode == "native" else "containers"
     existing = spec.get(key)
     if existing:

@@ -191,6 +191,18 @@ def test_classic_container_mode_by_annotation() -> None:
     assert "OPENAI_BASE_URL" in env_of(spec["containers"][1])
 
 
+def test_classic_mode_warns_that_a_job_pod_would_never_complete() -> None:
+    annotations = {**ANNOTATED, "llm-router.io/sidecar-mode": "container"}
+    job_pod = pod(annotations=annotations, restartPolicy="Never")
+    assert any(
+        "will not complete" in w
+        for w in build(job_pod, "claims", SETTINGS, require_opt_in=True).warnings
+    )
+    native = pod(annotations=ANNOTATED, restartPolicy="Never")
+    assert build(native, "claims", SETTINGS, require_opt_in=True).warnings == ()
+    inject(job_pod)
+
+
 def test_opa_server_mode_adds_opa_before_the_router() -> None:
     patched = inject(pod(annotations={**ANNOTATED, "llm-router.io/policy-engine": "opa"}))
     init = patched["spec"]["initContainers"]
