@@ -62,7 +62,7 @@ def mount_volumes(
             for name, text in objects[volume["configMap"]["name"]]["data"].items():
                 (d / name).write_text(text)
         elif "secret" in volume:
-            for name, text in objects[volume["secret"]["secretName"]]["stringData"].items():
+            for name, text in objects[volume["secret"]["secretName"]].get("stringData", {}).items():
                 (d / name).write_text(text)
         elif "downwardAPI" in volume:
             (d / "labels").write_text("".join(f'{k}="{v}"\n' for k, v in sorted(labels.items())))
@@ -80,7 +80,8 @@ async def test_injected_container_serves_the_app_with_the_pods_identity(tmp_path
         config = config.replace("https://openrouter.ai/api/v1", upstream.base_url)
         config = config.replace(KEYS_DIR, str(tmp_path / "llm-router-keys"))
         objects["llm-router-config"]["data"]["config.yaml"] = config
-        objects["llm-router-provider-keys"]["stringData"]["openrouter"] = "sk-or-k8s-test-key"
+        # As `kubectl patch` would set it; the other providers stay without a key.
+        objects["llm-router-provider-keys"]["stringData"] = {"openrouter": "sk-or-k8s-test-key"}
 
         settings = InjectorSettings(listen_port=free_port(), admin_port=free_port())
         original = pod(
@@ -134,7 +135,7 @@ async def test_injected_container_serves_the_app_with_the_pods_identity(tmp_path
                         await asyncio.sleep(0.1)
             assert ready["ready"] is True
             assert ready["providers"]["openrouter"] is True
-            assert ready["providers"]["openai"] is False  # empty placeholder: unavailable
+            assert ready["providers"]["openai"] is False  # no key: unavailable, not a crash
 
             app_env = {e["name"]: e["value"] for e in spec["containers"][0]["env"]}
             client = openai.AsyncOpenAI(
