@@ -1,4 +1,4 @@
-"""`llm-router`: serve | demo | classify | explain | policy test/check/eval.
+"""`llm-router`: serve | demo | classify | explain | policy test/check/eval | webhook | inject.
 
 Exit codes: 0 success, 1 a check failed (e.g. a policy test), 2 bad usage or configuration.
 """
@@ -125,6 +125,54 @@ def _classify(args: argparse.Namespace) -> int:
         return run_human(classifier, source.read(), sys.stdout)
 
 
+def _webhook(args: argparse.Namespace) -> int:
+    import ssl
+
+    from sidecar.k8s.settings import SettingsError, load_settings
+    from sidecar.k8s.webhook import serve_webhook
+
+    configure_logging(args.log_level)
+    try:
+        settings = load_settings(Path(args.settings) if args.settings else None)
+        if args.image:
+            settings = settings.model_validate({**settings.model_dump(), "image": args.image})
+        coro = serve_webhook(
+            settings,
+            Path(args.tls_cert),
+            Path(args.tls_key),
+            host=args.host,
+            port=args.port,
+            admin_host=args.admin_host,
+            admin_port=args.admin_port,
+            reload_interval=args.reload_interval,
+        )
+        run_async(coro)
+    except (SettingsError, OSError, ssl.SSLError, ValueError) as exc:
+        print(f"llm-router: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _inject(args: argparse.Namespace) -> int:
+    from sidecar.k8s.inject import main_inject
+    from sidecar.k8s.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(Path(args.settings) if args.settings else None)
+        overrides = {k: v for k, v in (("image", args.image), ("mode", args.mode)) if v is not None}
+        if overrides:
+            settings = settings.model_validate({**settings.model_dump(), **overrides})
+        source = sys.stdin if args.filename == "-" else open(args.filename, encoding="utf-8")  # noqa: SIM115
+    except (SettingsError, OSError, ValueError) as exc:
+        print(f"llm-router: {exc}", file=sys.stderr)
+        return 2
+    with source:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as out:
+                return main_inject(source, out, settings, args.quiet)
+        return main_inject(source, sys.stdout, settings, args.quiet)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-router", description="Policy-routing sidecar for LLM API calls."
@@ -176,6 +224,34 @@ def build_parser() -> argparse.ArgumentParser:
     peval.add_argument("dir", nargs="?", default="policies")
     peval.add_argument("--json", action="store_true")
     peval.set_defaults(func=_policy_eval)
+
+    webhook = sub.add_parser("webhook", help="run the Kubernetes mutating admission webhook")
+    webhook.add_argument("--tls-cert", required=True, help="PEM certificate (chain) file")
+    webhook.add_argument("--tls-key", required=True, help="PEM private key file")
+    webhook.add_argument("--settings", help="injector settings YAML (default: built-in)")
+    webhook.add_argument("--image", help="sidecar image (overrides the settings)")
+    webhook.add_argument("--host", default="0.0.0.0")
+    webhook.add_argument("--port", type=int, default=8443, help="HTTPS admission port")
+    webhook.add_argument("--admin-host", default="0.0.0.0")
+    webhook.add_argument("--admin-port", type=int, default=9090, help="/metrics, /healthz")
+    webhook.add_argument(
+        "--reload-interval", type=float, default=5.0, help="seconds between certificate checks"
+    )
+    webhook.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    webhook.set_defaults(func=_webhook)
+
+    inject = sub.add_parser(
+        "inject", help="add the sidecar to the workloads of a manifest (like kube-inject)"
+    )
+    inject.add_argument("-f", "--filename", required=True, help="multi-document YAML, or -")
+    inject.add_argument("-o", "--output", help="write here instead of stdout")
+    inject.add_argument("--settings", help="injector settings YAML (as the webhook's)")
+    inject.add_argument("--image", help="sidecar image (overrides the settings)")
+    inject.add_argument("--mode", choices=["native", "container"], help="sidecar kind")
+    inject.add_argument("-q", "--quiet", action="store_true", help="no report on stderr")
+    inject.set_defaults(func=_inject)
     return parser
 
 

@@ -1,0 +1,98 @@
+"""`llm-router inject -f manifest.yaml`: injection without the webhook, like `istioctl kube-inject`.
+
+For clusters where a mutating webhook is not an option, or to review what the webhook would
+do. Every Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob in a
+multi-document YAML (and inside `List`s) gets the sidecar in its pod template, unless it opts
+out with `llm-router.io/inject: "false"`; other documents pass through unchanged. The same
+patch builder as the webhook does the work, so both give the same pod.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import yaml
+
+from sidecar.k8s import INJECT
+from sidecar.k8s.patch import apply, build
+from sidecar.k8s.settings import InjectorSettings
+
+TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": (),
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+
+
+@dataclass
+class Report:
+    """Per workload: `Kind/name: injected` or why not; warnings from overrides."""
+
+    lines: list[str] = field(default_factory=list)
+
+
+def inject_document(doc: Any, settings: InjectorSettings, report: Report) -> Any:
+    """A copy of one YAML document with every workload in it injected."""
+    if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+        return {**doc, "items": [inject_document(i, settings, report) for i in doc["items"]]}
+    if not isinstance(doc, dict) or doc.get("kind") not in TEMPLATE_PATHS:
+        return doc
+    kind = doc["kind"]
+    meta: dict[str, Any] = doc["metadata"] if isinstance(doc.get("metadata"), dict) else {}
+    name = f"{kind}/{meta.get('name', '?')}"
+    template: Any = doc
+    for key in TEMPLATE_PATHS[kind]:
+        template = template.get(key) if isinstance(template, dict) else None
+    if not isinstance(template, dict):
+        report.lines.append(f"{name}: skipped (no pod template)")
+        return doc
+    # A workload that opts out opts its pods out too.
+    annotations = meta.get("annotations")
+    annotations = annotations if isinstance(annotations, dict) else {}
+    if kind != "Pod" and str(annotations.get(INJECT, "")).lower() == "false":
+        report.lines.append(f"{name}: skipped (opted out)")
+        return doc
+    injection = build(template, str(meta.get("namespace") or ""), settings, require_opt_in=False)
+    if injection.skipped:
+        report.lines.append(f"{name}: skipped ({injection.skipped})")
+        return doc
+    report.lines.extend(f"{name}: {w}" for w in injection.warnings)
+    report.lines.append(f"{name}: injected")
+    if not TEMPLATE_PATHS[kind]:
+        return apply(doc, injection.patch)
+    result = dict(doc)
+    parent = result
+    keys = TEMPLATE_PATHS[kind]
+    for key in keys[:-1]:
+        parent[key] = dict(parent[key])
+        parent = parent[key]
+    parent[keys[-1]] = apply(template, injection.patch)
+    return result
+
+
+def inject_stream(source: TextIO, out: TextIO, settings: InjectorSettings) -> Report:
+    """Read multi-document YAML, write it back injected, in the same order."""
+    report = Report()
+    documents = [d for d in yaml.safe_load_all(source) if d is not None]
+    injected = [inject_document(d, settings, report) for d in documents]
+    yaml.safe_dump_all(injected, out, sort_keys=False, default_flow_style=False, width=1000)
+    return report
+
+
+def main_inject(source: TextIO, out: TextIO, settings: InjectorSettings, quiet: bool) -> int:
+    try:
+        report = inject_stream(source, out, settings)
+    except yaml.YAMLError as exc:
+        print(f"llm-router: invalid YAML: {exc}", file=sys.stderr)
+        return 2
+    if not quiet:
+        for line in report.lines:
+            print(line, file=sys.stderr)
+    return 0

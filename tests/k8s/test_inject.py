@@ -1,0 +1,208 @@
+"""`llm-router inject`: every workload kind of a multi-document manifest, run as a CLI."""
+
+from __future__ import annotations
+
+import copy
+import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonpatch
+import yaml
+
+from sidecar.k8s.inject import TEMPLATE_PATHS, inject_stream
+from sidecar.k8s.patch import build
+from sidecar.k8s.settings import InjectorSettings
+from tests.conftest import run_cli
+from tests.k8s.support import documents, validate
+
+POD_SPEC = {
+    "containers": [
+        {
+            "name": "app",
+            "image": "registry.example.com/claims-api:1.0.0",
+            "env": [{"name": "LOG_LEVEL", "value": "info"}],
+        }
+    ],
+    "restartPolicy": "Never",
+}
+TEMPLATE = {"metadata": {"labels": {"app": "claims-api"}}, "spec": POD_SPEC}
+SELECTOR = {"matchLabels": {"app": "claims-api"}}
+
+
+def workloads() -> list[dict[str, Any]]:
+    always = {**TEMPLATE, "spec": {**POD_SPEC, "restartPolicy": "Always"}}
+    meta = {"name": "claims-api", "namespace": "claims"}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {**meta, "labels": {"app": "claims-api"}},
+            "spec": POD_SPEC,
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {"selector": SELECTOR, "template": always},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": meta,
+            "spec": {"selector": SELECTOR, "serviceName": "claims-api", "template": always},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": meta,
+            "spec": {"selector": SELECTOR, "template": always},
+        },
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {"template": TEMPLATE}},
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": meta,
+            "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": TEMPLATE}}},
+        },
+    ]
+
+
+OTHERS = [
+    {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "claims-api"},
+        "spec": {"ports": [{"port": 80}]},
+    },
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "b"}},
+]
+
+
+def template_of(doc: dict[str, Any]) -> dict[str, Any]:
+    node = doc
+    for key in TEMPLATE_PATHS[doc["kind"]]:
+        node = node[key]
+    return node
+
+
+def write(tmp_path: Path, docs: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "manifest.yaml"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return path
+
+
+def test_every_workload_kind_is_injected_and_valid(tmp_path: Path) -> None:
+    manifest = write(tmp_path, [*workloads(), *OTHERS])
+    result = run_cli("inject", "-f", str(manifest))
+    assert result.returncode == 0, result.stderr
+    out = documents(result.stdout)
+    assert [d["kind"] for d in out] == [
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "Service",
+        "ConfigMap",
+    ]
+    for doc in out:
+        validate(doc)
+    for doc in out[:6]:
+        spec = template_of(doc)["spec"]
+        assert spec["initContainers"][0]["name"] == "llm-router", doc["kind"]
+        assert spec["initContainers"][0]["restartPolicy"] == "Always"
+        env = {e["name"] for e in spec["containers"][0]["env"]}
+        assert {"LOG_LEVEL", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"} <= env
+    assert out[6:] == OTHERS
+    for kind in ("Pod", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"):
+        assert f"{kind}/claims-api: injected" in result.stderr
+
+
+def test_webhook_and_inject_give_the_same_pod() -> None:
+    """A Deployment injected by hand, and a pod of the plain Deployment injected by the webhook."""
+    settings = InjectorSettings()
+    deployment = workloads()[1]
+    deployment["spec"]["template"]["metadata"]["annotations"] = {"llm-router.io/inject": "true"}
+    out = io.StringIO()
+    inject_stream(io.StringIO(yaml.safe_dump(deployment)), out, settings)
+    by_hand = documents(out.getvalue())[0]["spec"]["template"]
+
+    template = deployment["spec"]["template"]
+    created = {"apiVersion": "v1", "kind": "Pod", **copy.deepcopy(template)}
+    injection = build(created, "claims", settings, require_opt_in=True)
+    by_webhook = jsonpatch.apply_patch(created, injection.patch)
+    assert by_webhook["metadata"] == by_hand["metadata"]
+    assert by_webhook["spec"] == by_hand["spec"]
+
+
+def test_inject_is_idempotent_and_honours_opt_out(tmp_path: Path) -> None:
+    opted_out = copy.deepcopy(workloads()[1])
+    opted_out["metadata"]["name"] = "batch"
+    opted_out["metadata"]["annotations"] = {"llm-router.io/inject": "false"}
+    out = io.StringIO()
+    report = inject_stream(
+        io.StringIO(yaml.safe_dump_all([workloads()[1], opted_out])), out, InjectorSettings()
+    )
+    assert report.lines == [
+        "Deployment/claims-api: injected",
+        "Deployment/batch: skipped (opted out)",
+    ]
+    first = out.getvalue()
+    assert documents(first)[1] == opted_out
+    again = io.StringIO()
+    report = inject_stream(io.StringIO(first), again, InjectorSettings())
+    assert again.getvalue() == first
+    assert report.lines == [
+        "Deployment/claims-api: skipped (already injected)",
+        "Deployment/batch: skipped (opted out)",
+    ]
+
+
+def test_lists_settings_and_flags(tmp_path: Path) -> None:
+    settings = tmp_path / "injector.yaml"
+    settings.write_text("image: registry.example.com/llm-router:9.9.9\nlisten_port: 17000\n")
+    listing = {"apiVersion": "v1", "kind": "List", "items": workloads()[:2]}
+    manifest = write(tmp_path, [listing])
+    result = run_cli(
+        "inject", "-f", str(manifest), "--settings", str(settings), "--mode", "container", "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    items = documents(result.stdout)[0]["items"]
+    for item in items:
+        validate(item)
+        spec = template_of(item)["spec"]
+        assert [c["name"] for c in spec["containers"]] == ["llm-router", "app"]
+        assert spec["containers"][0]["image"] == "registry.example.com/llm-router:9.9.9"
+        env = {e["name"]: e.get("value") for e in spec["containers"][1]["env"]}
+        assert env["OPENAI_BASE_URL"] == "http://127.0.0.1:17000/v1"
+
+
+def test_reads_stdin() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sidecar.cli", "inject", "-f", "-"],
+        input=yaml.safe_dump(workloads()[0]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert documents(result.stdout)[0]["spec"]["initContainers"][0]["name"] == "llm-router"
+
+
+def test_bad_input_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: [unclosed\n")
+    result = run_cli("inject", "-f", str(bad))
+    assert result.returncode == 2 and "invalid YAML" in result.stderr
+    settings = tmp_path / "injector.yaml"
+    settings.write_text("imagee: typo\n")
+    result = run_cli("inject", "-f", str(bad), "--settings", str(settings))
+    assert result.returncode == 2 and "imagee: unknown key" in result.stderr
+    result = run_cli("inject", "-f", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2
