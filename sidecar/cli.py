@@ -1,4 +1,4 @@
-"""`llm-router`: serve | demo | classify | explain | policy test/check/eval.
+"""`llm-router`: serve | demo | classify | explain | policy test/check/eval | audit verify.
 
 Exit codes: 0 success, 1 a check failed (e.g. a policy test), 2 bad usage or configuration.
 """
@@ -125,6 +125,14 @@ def _classify(args: argparse.Namespace) -> int:
         return run_human(classifier, source.read(), sys.stdout)
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    from sidecar.audit.verify import main_verify
+
+    return main_verify(
+        args.files, partial=args.partial, skip_other=args.skip_other, as_json=args.json
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-router", description="Policy-routing sidecar for LLM API calls."
@@ -176,6 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
     peval.add_argument("dir", nargs="?", default="policies")
     peval.add_argument("--json", action="store_true")
     peval.set_defaults(func=_policy_eval)
+
+    audit = sub.add_parser("audit", help="audit trail tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    averify = audit_sub.add_parser(
+        "verify", help="check hash chains and schema; report the first gap or modification"
+    )
+    averify.add_argument("files", nargs="+", help="audit logs, rotated files oldest first")
+    averify.add_argument(
+        "--partial", action="store_true", help="chains may start after seq 0 (an excerpt)"
+    )
+    averify.add_argument(
+        "--skip-other", action="store_true", help="ignore lines that are not audit records"
+    )
+    averify.add_argument("--json", action="store_true")
+    averify.set_defaults(func=_audit_verify)
     return parser
 
 

@@ -58,6 +58,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="openrouter",
             decision="allow",
             level="public",
+            model="gpt-4o",
         )
         == 2
     )
@@ -69,6 +70,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="openai",
             decision="allow",
             level="regulated",
+            model="gpt-4o",
         )
         == 2
     )
@@ -80,6 +82,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="none",
             decision="deny",
             level="regulated",
+            model="gpt-4o",
         )
         == 1
     )
@@ -91,6 +94,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="none",
             decision="invalid",
             level="unknown",
+            model="other",
         )
         == 1
     )
