@@ -135,13 +135,15 @@ async def test_admin_endpoints_and_no_metrics_on_app_port(harness: Harness) -> N
 def test_audit_records_survive_a_quiet_log_level() -> None:
     import io
 
-    from sidecar.audit import AuditLog, AuditRecord, configure_logging
+    from sidecar.audit import AuditLog, configure_logging
     from sidecar.config import AuditConfig
+    from tests.audit_support import sample_record
 
     configure_logging("error")
     try:
         stream = io.BytesIO()
-        AuditLog(AuditConfig(), stream).emit(AuditRecord("d1", "openai.chat_completions", {}))
-        assert b'"decision_id":"d1"' in stream.getvalue()
+        record = sample_record()
+        AuditLog(AuditConfig(), stream).emit(record)
+        assert f'"decision_id":"{record.decision_id}"'.encode() in stream.getvalue()
     finally:
         configure_logging("info")
