@@ -56,6 +56,15 @@ class Metrics:
             ["api", "route_kind", "provider", "decision", "level", "model"],
             registry=r,
         )
+        self.sent_to_aggregator = Counter(
+            "llm_router_sent_to_aggregator",
+            "Requests whose body was sent to an aggregator route (served or failed over), by "
+            "classification level. For level=regulated this must stay 0.",
+            ["level"],
+            registry=r,
+        )
+        for level in ("public", "internal", "confidential", "regulated"):
+            self.sent_to_aggregator.labels(level=level)
         self.denials = Counter(
             "llm_router_denials",
             "Requests the policy denied or could not decide (fail closed), by the policy's "

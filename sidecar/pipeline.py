@@ -467,6 +467,8 @@ class Pipeline:
             model=model,
         ).inc()
         m.overhead.observe(overhead)
+        if record.outcome["sent_to_aggregator"]:
+            m.sent_to_aggregator.labels(level=trip.level).inc()
         if cand is not None:
             m.request_duration.labels(provider=provider, route_kind=kind).observe(
                 now - trip.started
