@@ -58,8 +58,3 @@ class AuditRecord:
         data["schema"] = SCHEMA
         data["event"] = "audit"
         return data
-
-
-def now() -> str:
-    """RFC 3339 UTC time with milliseconds, the format of `time` in records."""
-    return _now()
