@@ -16,7 +16,6 @@ are skipped, unless CI_REQUIRE_PROMETHEUS=1 (set by .ci/run), where they fail.
 from __future__ import annotations
 
 import asyncio
-import gc
 import io
 import json
 import os
@@ -24,17 +23,15 @@ import re
 import shutil
 import socket
 import subprocess
-import threading
 import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import openai
 import pytest
+import pytest_asyncio
 import yaml
 
 from sidecar.app import Sidecar
@@ -56,7 +53,6 @@ from tests.dashboards import (
 from tests.test_policy_modes import rego_decider
 from tests.test_routing import AWS_KEY, EMAIL, IBAN, SSN, user
 
-T = TypeVar("T")
 RULE_TESTS = PROMETHEUS / "llm-router.rules.test.yml"
 
 
@@ -117,6 +113,8 @@ def test_prometheusrule_carries_the_same_rules() -> None:
 
 # ---- a live Prometheus ---------------------------------------------------------------------
 
+LIVE = pytest.mark.asyncio(loop_scope="module")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -126,16 +124,14 @@ def free_port() -> int:
 
 
 class Live:
-    """Sidecars, providers and a collector on a background event loop; Prometheus as a
-    process. Tests query Prometheus synchronously."""
+    """Sidecars, providers and a collector on the test module's event loop (the main thread:
+    policy engines must stay on the thread that made them); Prometheus as a process. Nothing
+    here blocks the loop, so Prometheus can scrape while the tests wait and query."""
 
     def __init__(self, workdir: Path, prometheus: str) -> None:
         self.workdir = workdir
         self.prometheus_bin = prometheus
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
         self.sidecars: dict[str, Sidecar] = {}
         self.running: list[Running] = []
@@ -144,13 +140,12 @@ class Live:
         self.collector: Collector | None = None
         self.opa: OPAEmulator | None = None
         self.policy_dir = workdir / "policies"
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        self.http: aiohttp.ClientSession | None = None
 
     # ---- set-up
 
     async def start_world(self) -> None:
+        self.http = aiohttp.ClientSession()
         self.emulators = make_emulators()
         for emu in self.emulators.values():
             await emu.start()
@@ -174,9 +169,7 @@ class Live:
         )
         for namespace, data in (("claims", claims), ("billing", billing)):
             sidecar = Sidecar.build(
-                Config.model_validate(data),
-                audit_stream=io.BytesIO(),
-                environ=key_environ(),
+                Config.model_validate(data), audit_stream=io.BytesIO(), environ=key_environ()
             )
             running = await Running(sidecar).start()
             self.sidecars[namespace] = sidecar
@@ -185,7 +178,10 @@ class Live:
                 base_url=running.app_url + "/v1", api_key=APP_KEY, max_retries=0, timeout=10
             )
 
-    async def stop_world(self) -> None:
+    async def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            await self.proc.wait()
         for client in self.clients.values():
             await client.close()
         for running in self.running:
@@ -196,13 +192,10 @@ class Live:
             await self.collector.stop()
         for emu in self.emulators.values():
             await emu.stop()
-        # Policy engines (regorus) must be dropped on the thread that made them: this one.
-        self.sidecars.clear()
-        self.running.clear()
-        self.opa = None
-        gc.collect()
+        if self.http is not None:
+            await self.http.close()
 
-    def start_prometheus(self) -> None:
+    async def start_prometheus(self) -> None:
         port = free_port()
         targets = [
             {
@@ -222,30 +215,26 @@ class Live:
         }
         config_file = self.workdir / "prometheus.yml"
         config_file.write_text(yaml.safe_dump(config))
-        self.proc = subprocess.Popen(
-            [
+        with open(self.workdir / "prometheus.log", "wb") as log:
+            self.proc = await asyncio.create_subprocess_exec(
                 self.prometheus_bin,
                 f"--config.file={config_file}",
                 f"--storage.tsdb.path={self.workdir / 'tsdb'}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--log.level=warn",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.workdir / "prometheus.log", "wb"),  # noqa: SIM115
-        )
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         self.url = f"http://127.0.0.1:{port}"
-        self.wait(lambda: "Ready" in (self._get("/-/ready", raw=True) or ""), "Prometheus ready")
-        self.wait(
-            lambda: len(self.query('up{job="llm-router"} == 1')) == 2, "both sidecars scraped"
-        )
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-        self.run(self.stop_world())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
+        async def ready() -> bool:
+            return "Ready" in (await self.get("/-/ready", raw=True) or "")
+
+        async def scraped() -> bool:
+            return len(await self.query('up{job="llm-router"} == 1')) == 2
+
+        await self.wait(ready, "Prometheus ready")
+        await self.wait(scraped, "both sidecars scraped")
 
     # ---- traffic
 
@@ -277,13 +266,14 @@ class Live:
             await self.reject_a_policy_revision()
 
     async def anthropic(self, namespace: str) -> None:
+        assert self.http is not None
         url = self.running[list(self.sidecars).index(namespace)].app_url + "/v1/messages"
         body = {
             "model": "claude-sonnet-5",
             "max_tokens": 64,
             "messages": [{"role": "user", "content": "hello from the anthropic sdk"}],
         }
-        async with aiohttp.ClientSession() as session, session.post(url, json=body) as r:
+        async with self.http.post(url, json=body) as r:
             assert r.status == 200, await r.text()
 
     async def failover(self, client: openai.AsyncOpenAI) -> None:
@@ -313,38 +303,37 @@ class Live:
     async def reject_a_policy_revision(self) -> None:
         (self.policy_dir / "broken.rego").write_text("package llm_router\n\nthis is not rego\n")
         metrics = self.sidecars["claims"].metrics
-        deadline = time.monotonic() + 20
-        while not metrics.registry.get_sample_value("llm_router_policy_reload_errors_total"):
-            assert time.monotonic() < deadline, "the broken revision was not rejected"
-            await asyncio.sleep(0.05)
+
+        async def rejected() -> bool:
+            return bool(metrics.registry.get_sample_value("llm_router_policy_reload_errors_total"))
+
+        await self.wait(rejected, "the broken revision rejected", within=20)
 
     # ---- Prometheus API
 
-    def _get(self, path: str, raw: bool = False, **params: str) -> Any:
-        url = self.url + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    async def get(self, path: str, raw: bool = False, **params: str) -> Any:
+        assert self.http is not None
         try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                body = response.read().decode()
-        except urllib.error.HTTPError as exc:
-            body = exc.read().decode()
-        except OSError:
+            async with self.http.get(self.url + path, params=params) as response:
+                body = await response.text()
+        except aiohttp.ClientError:
             return None
         return body.strip() if raw else json.loads(body)
 
-    def query_response(self, expr: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get("/api/v1/query", query=expr)
+    async def query_response(self, expr: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.get("/api/v1/query", query=expr)
         return result
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        response = self.query_response(expr)
+    async def query(self, expr: str) -> list[dict[str, Any]]:
+        response = await self.query_response(expr)
         if response is None or response.get("status") != "success":
             return []
         data: list[dict[str, Any]] = response["data"]["result"]
         return data
 
-    def scraped_total(self) -> float:
-        result = self.query("sum(llm_router_requests_total)")
-        return float(result[0]["value"][1]) if result else -1.0
+    async def alerts(self) -> list[dict[str, Any]]:
+        alerts: list[dict[str, Any]] = (await self.get("/api/v1/alerts"))["data"]["alerts"]
+        return alerts
 
     def sidecar_total(self) -> float:
         total = 0.0
@@ -354,33 +343,40 @@ class Live:
                     total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
         return total
 
-    def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
+    async def wait(
+        self, predicate: Callable[[], Awaitable[bool]], what: str, within: float = 60
+    ) -> None:
+        deadline = time.monotonic() + within
+        while not await predicate():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for: {what}")
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
 
-    def wait_for_scrape(self) -> None:
+    async def wait_for_scrape(self) -> None:
         expected = self.sidecar_total()
-        self.wait(lambda: self.scraped_total() == expected, "a scrape after the traffic")
-        time.sleep(1.2)  # one more scrape, so every counter has a sample before and after
+
+        async def scraped() -> bool:
+            result = await self.query("sum(llm_router_requests_total)")
+            return bool(result) and float(result[0]["value"][1]) == expected
+
+        await self.wait(scraped, "a scrape after the traffic")
+        await asyncio.sleep(1.2)  # one more scrape: every counter has a sample before and after
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     prometheus = binary("prometheus")
     env = Live(tmp_path_factory.mktemp("prometheus"), prometheus)
     try:
-        env.run(env.start_world())
-        env.start_prometheus()
-        env.run(env.wave(first=True))
-        env.wait_for_scrape()
-        env.run(env.wave(first=False))
-        env.wait_for_scrape()
+        await env.start_world()
+        await env.start_prometheus()
+        await env.wave(first=True)
+        await env.wait_for_scrape()
+        await env.wave(first=False)
+        await env.wait_for_scrape()
         yield env
     finally:
-        env.stop()
+        await env.stop()
 
 
 def dashboard_queries() -> list[Any]:
@@ -396,9 +392,10 @@ def dashboard_queries() -> list[Any]:
 
 
 @pytest.mark.parametrize("expr", dashboard_queries())
-def test_dashboard_query_returns_series(live: Live, expr: str) -> None:
+@LIVE
+async def test_dashboard_query_returns_series(live: Live, expr: str) -> None:
     promql = interpolate(expr)
-    response = live.query_response(promql)
+    response = await live.query_response(promql)
     assert response["status"] == "success", response
     result = response["data"]["result"]
     assert result, f"no series for {promql}"
@@ -406,14 +403,16 @@ def test_dashboard_query_returns_series(live: Live, expr: str) -> None:
     assert any(v == v for v in values), f"only NaN for {promql}"  # some value is a number
 
 
-def test_dashboard_variables_resolve(live: Live) -> None:
+@LIVE
+async def test_dashboard_variables_resolve(live: Live) -> None:
     for path in DASHBOARDS:
         for variable in load(path)["templating"]["list"]:
             if variable["type"] != "query":
                 continue
             m = re.fullmatch(r"label_values\((\w+), (\w+)\)", variable["definition"])
             assert m, variable["definition"]
-            values = live._get(f"/api/v1/label/{m.group(2)}/values", **{"match[]": m.group(1)})
+            path = f"/api/v1/label/{m.group(2)}/values"
+            values = await live.get(path, **{"match[]": m.group(1)})
             assert sorted(values["data"]) == ["billing", "claims"]
 
 
@@ -421,44 +420,52 @@ COMPARISON = re.compile(r"^(?P<signal>.*\S)\s*(?:>=|<=|==|!=|>|<)\s*[0-9.e+-]+\s
 
 
 @pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r["alert"])
-def test_alert_rule_parses_and_its_signal_returns_series(live: Live, rule: dict[str, Any]) -> None:
-    response = live.query_response(rule["expr"])
+@LIVE
+async def test_alert_rule_parses_and_its_signal_returns_series(
+    live: Live, rule: dict[str, Any]
+) -> None:
+    response = await live.query_response(rule["expr"])
     assert response["status"] == "success", response  # the full rule parses and evaluates
     signal = COMPARISON.match(rule["expr"])
     assert signal, "an alert expression ends in a comparison with a threshold"
-    result = live.query(signal.group("signal"))
+    result = await live.query(signal.group("signal"))
     assert result, f"no series for the signal of {rule['alert']}"
 
 
-def test_prometheus_evaluates_the_rules_and_the_traffic_trips_two_alerts(live: Live) -> None:
-    groups = live._get("/api/v1/rules")["data"]["groups"]
+@LIVE
+async def test_prometheus_evaluates_the_rules_and_the_traffic_trips_two_alerts(
+    live: Live,
+) -> None:
+    groups = (await live.get("/api/v1/rules"))["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
     assert {r["name"] for r in rules} == {r["alert"] for r in alert_rules()}
     for rule in rules:
         assert rule["health"] == "ok", rule
-    live.wait(
-        lambda: any(
+
+    async def reload_alert_firing() -> bool:
+        return any(
             a["labels"]["alertname"] == "LLMRouterPolicyReloadFailing"
             and a["labels"]["namespace"] == "claims"
             and a["state"] == "firing"
-            for a in live._get("/api/v1/alerts")["data"]["alerts"]
-        ),
-        "the reload alert",
-        timeout=10,
-    )
-    alerts = live._get("/api/v1/alerts")["data"]["alerts"]
+            for a in await live.alerts()
+        )
+
+    await live.wait(reload_alert_firing, "the reload alert", within=10)
     fail_closed = [
-        a for a in alerts if a["labels"]["alertname"] == "LLMRouterFailClosedDenialsSpike"
+        a
+        for a in await live.alerts()
+        if a["labels"]["alertname"] == "LLMRouterFailClosedDenialsSpike"
     ]
     assert [a["labels"]["namespace"] for a in fail_closed] == ["billing"]
     assert fail_closed[0]["state"] == "pending"  # for: 5m
 
 
-def test_regulated_traffic_never_reached_the_aggregator(live: Live) -> None:
-    regulated = live.query('llm_router_sent_to_aggregator_total{level="regulated"}')
+@LIVE
+async def test_regulated_traffic_never_reached_the_aggregator(live: Live) -> None:
+    regulated = await live.query('llm_router_sent_to_aggregator_total{level="regulated"}')
     assert sorted(r["metric"]["namespace"] for r in regulated) == ["billing", "claims"]
     assert all(float(r["value"][1]) == 0 for r in regulated)
-    public = live.query('sum(llm_router_sent_to_aggregator_total{level="public"})')
+    public = await live.query('sum(llm_router_sent_to_aggregator_total{level="public"})')
     assert float(public[0]["value"][1]) > 0
     assert live.collector is not None
     records = live.collector.records()
