@@ -9,7 +9,7 @@ published contract; `to_dict` must always produce a document that validates agai
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,16 @@ class Attempt:
     outcome: str
     status: int | None
     latency_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "route": self.route,
+            "provider": self.provider,
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "status": self.status,
+            "latency_ms": self.latency_ms,
+        }
 
 
 def _now() -> str:
@@ -54,7 +64,22 @@ class AuditRecord:
     def to_dict(self) -> dict[str, Any]:
         """The record's fields; the chain fields (`instance`, `seq`, `prev_hash`, `hash`,
         `dropped_before`) and `config_revision` are added by `AuditLog` when it seals it."""
-        data = asdict(self)
-        data["schema"] = SCHEMA
-        data["event"] = "audit"
-        return data
+        # Shallow on purpose (dataclasses.asdict deep-copies: ~90 us a record): the nested
+        # dicts belong to this request alone and are not changed after emission.
+        return {
+            "schema": SCHEMA,
+            "event": "audit",
+            "decision_id": self.decision_id,
+            "time": self.time,
+            "api": self.api,
+            "workload": self.workload,
+            "model_requested": self.model_requested,
+            "model": self.model,
+            "stream": self.stream,
+            "decision": self.decision,
+            "classification": self.classification,
+            "policy": self.policy,
+            "attempts": [attempt.to_dict() for attempt in self.attempts],
+            "outcome": self.outcome,
+            "content": self.content,
+        }
