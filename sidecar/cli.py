@@ -40,7 +40,11 @@ def _serve(args: argparse.Namespace) -> int:
     except (ConfigError, PolicyLoadError, CustomDetectorError) as exc:
         print(f"llm-router: {exc}", file=sys.stderr)
         return 2
-    run_async(serve_forever(sidecar))
+    try:
+        run_async(serve_forever(sidecar))
+    except OSError as exc:  # a port in use, an unwritable audit file or queue directory
+        print(f"llm-router: cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -129,7 +133,11 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from sidecar.audit.verify import main_verify
 
     return main_verify(
-        args.files, partial=args.partial, skip_other=args.skip_other, as_json=args.json
+        args.files,
+        partial=args.partial,
+        skip_other=args.skip_other,
+        check_schema=not args.no_schema,
+        as_json=args.json,
     )
 
 
@@ -196,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     averify.add_argument(
         "--skip-other", action="store_true", help="ignore lines that are not audit records"
+    )
+    averify.add_argument(
+        "--no-schema", action="store_true", help="check the chains only (faster on big logs)"
     )
     averify.add_argument("--json", action="store_true")
     averify.set_defaults(func=_audit_verify)

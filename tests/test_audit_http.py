@@ -24,7 +24,7 @@ import yaml
 
 from sidecar.app import Sidecar
 from sidecar.audit.log import AuditLog
-from sidecar.audit.queue import DiskQueue
+from sidecar.audit.queue import DiskQueue, QueueInUse
 from sidecar.audit.verify import verify
 from sidecar.config import AuditConfig, Config
 from sidecar.metrics import Metrics
@@ -100,6 +100,17 @@ def test_queue_survives_reopen_and_frees_acknowledged_segments(tmp_path: Path) -
     assert reopened.pending_bytes == 0 and reopened.pending_records == 0
     assert len(list(tmp_path.glob("*.jsonl"))) == 1  # only the segment being written
     reopened.close()
+
+
+def test_a_queue_directory_serves_one_process_at_a_time(tmp_path: Path) -> None:
+    first = DiskQueue(tmp_path, max_bytes=1000)
+    first.open()
+    with pytest.raises(QueueInUse, match="in use by another process"):
+        DiskQueue(tmp_path, max_bytes=1000).open()
+    first.close()
+    second = DiskQueue(tmp_path, max_bytes=1000)
+    second.open()
+    second.close()
 
 
 def test_queue_drops_a_half_written_last_line_on_open(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ and reads that the page cache absorbs. `fsync: true` also forces them to the dev
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,11 @@ import orjson
 
 SUFFIX = ".jsonl"
 CURSOR = "cursor"
+LOCK = "lock"
+
+
+class QueueInUse(OSError):
+    """Another process holds the queue directory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +67,13 @@ class DiskQueue:
         self._write_segment = 1
         self._writer: BinaryIO | None = None
         self._write_size = 0
+        self._lock_file: BinaryIO | None = None
 
     # ---- open / close ------------------------------------------------------------------
 
     def open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock()
         segments = self._segments()
         self._cursor = self._read_cursor(segments)
         for index in segments:
@@ -90,6 +98,19 @@ class DiskQueue:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the lock (as does the process dying)
+            self._lock_file = None
+
+    def _lock(self) -> None:
+        """One process per queue: two sidecars sharing a directory would corrupt it."""
+        handle = open(self.directory / LOCK, "a+b")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise QueueInUse(f"audit queue {self.directory} is in use by another process") from None
+        self._lock_file = handle
 
     # ---- producer side -----------------------------------------------------------------
 

@@ -57,12 +57,22 @@ class Report:
         return self.problem is None
 
 
+DUPLICATE_WINDOW = 100_000
+"""Per instance, how many recent records are remembered to recognise a redelivered copy.
+Memory stays bounded however long the log is (one pass, no record kept)."""
+
+
 @dataclass
-class _Line:
-    file: str
-    number: int
-    doc: dict[str, Any] | None
-    fields: dict[str, Any] | None
+class _Chain:
+    seq: int
+    hash: str
+    recent: dict[int, str] = field(default_factory=dict)
+
+    def remember(self, seq: int, digest: str) -> None:
+        self.seq, self.hash = seq, digest
+        self.recent[seq] = digest
+        if len(self.recent) > DUPLICATE_WINDOW:
+            del self.recent[next(iter(self.recent))]
 
 
 def _read(paths: Iterable[Path]) -> Iterator[tuple[str, int, bytes]]:
@@ -80,10 +90,13 @@ def verify(
     skip_other: bool = False,
     check_schema: bool = True,
 ) -> Report:
-    """`partial`: chains may start after seq 0 (an export that begins mid-way)."""
+    """One pass over (file, line number, raw line). `partial`: chains may start after seq 0
+    (an export that begins mid-way). Stops at the first problem; to tell a reordered record
+    from a deleted one it then reads on, looking for the missing one."""
     report = Report()
-    parsed: list[_Line] = []
-    for file, number, raw in lines:
+    chains: dict[str, _Chain] = {}
+    stream = iter(lines)
+    for file, number, raw in stream:
         try:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -99,21 +112,13 @@ def verify(
                 continue
             report.problem = Problem("invalid", file, number, "not an audit record (no chain)")
             return report
-        parsed.append(_Line(file, number, doc, fields))
-
-    later: dict[tuple[str, int], _Line] = {}
-    for entry in parsed:
-        assert entry.fields is not None
-        later.setdefault((str(entry.fields.get("instance")), _int(entry.fields.get("seq"))), entry)
-
-    seen: dict[tuple[str, int], str] = {}
-    last: dict[str, tuple[int, str]] = {}
-    for entry in parsed:
-        problem = _check(entry, report, seen, last, later, partial, check_schema)
+        problem = _check(doc, fields, file, number, report, chains, partial, check_schema)
         if problem is not None:
+            if problem.kind == "deleted" and problem.instance in chains:
+                _reordered_or_deleted(problem, chains[problem.instance].seq + 1, stream)
             report.problem = problem
             return report
-    report.instances = {instance: seq for instance, (seq, _) in last.items()}
+    report.instances = {instance: chain.seq for instance, chain in chains.items()}
     return report
 
 
@@ -122,20 +127,19 @@ def _int(value: Any) -> int:
 
 
 def _check(
-    entry: _Line,
+    doc: dict[str, Any],
+    fields: dict[str, Any],
+    file: str,
+    number: int,
     report: Report,
-    seen: dict[tuple[str, int], str],
-    last: dict[str, tuple[int, str]],
-    later: dict[tuple[str, int], _Line],
+    chains: dict[str, _Chain],
     partial: bool,
     check_schema: bool,
 ) -> Problem | None:
-    doc, fields = entry.doc, entry.fields
-    assert doc is not None and fields is not None
     instance, seq, claimed = str(fields.get("instance")), _int(fields.get("seq")), fields["hash"]
 
     def problem(kind: str, message: str) -> Problem:
-        return Problem(kind, entry.file, entry.number, message, instance, seq)
+        return Problem(kind, file, number, message, instance, seq)
 
     if seq < 0 or not isinstance(claimed, str):
         return problem("invalid", "seq or hash is malformed")
@@ -147,36 +151,56 @@ def _check(
         found = problems(doc)
         if found:
             return problem("invalid", "does not match the schema: " + "; ".join(found[:3]))
-    if (instance, seq) in seen:
-        if seen[(instance, seq)] == claimed:
+    chain = chains.get(instance)
+    if chain is not None and seq <= chain.seq:
+        if chain.recent.get(seq) == claimed:
             report.duplicates += 1
             return None
-        return problem("replaced", f"a different record with seq {seq} came earlier")
-    previous = last.get(instance)
-    expected = previous[0] + 1 if previous else 0
-    if seq < expected:
-        return problem("reordered", f"seq {seq} comes after seq {expected - 1}")
-    if seq > expected and not (previous is None and partial):
-        first_missing = later.get((instance, expected))
-        if first_missing is not None:
-            where = f"{first_missing.file}:{first_missing.number}"
-            return problem("reordered", f"seq {expected} is missing here; it comes later ({where})")
+        if seq in chain.recent:
+            return problem("replaced", f"a different record with seq {seq} came earlier")
+        return problem("reordered", f"seq {seq} comes after seq {chain.seq}")
+    expected = chain.seq + 1 if chain is not None else 0
+    if seq > expected and not (chain is None and partial):
         gap = seq - expected
-        what = "deleted" if previous else "missing_start"
+        if chain is None:
+            return problem(
+                "missing_start", f"{gap} record(s) missing before seq {seq} (seq 0..{seq - 1})"
+            )
         return problem(
-            what, f"{gap} record(s) missing before seq {seq} (seq {expected}..{seq - 1})"
+            "deleted", f"{gap} record(s) missing before seq {seq} (seq {expected}..{seq - 1})"
         )
     prev_hash = fields.get("prev_hash")
-    if previous is not None and prev_hash != previous[1]:
+    if chain is not None and prev_hash != chain.hash:
         return problem("replaced", "prev_hash is not the hash of the previous record")
-    if previous is None and seq == 0 and prev_hash != GENESIS:
+    if chain is None and seq == 0 and prev_hash != GENESIS:
         return problem("replaced", "the first record's prev_hash is not the genesis value")
-    seen[(instance, seq)] = claimed
-    last[instance] = (seq, claimed)
+    if chain is None:
+        chain = chains[instance] = _Chain(seq, claimed)
+    chain.remember(seq, claimed)
     report.records += 1
     dropped = fields.get("dropped_before", 0)
     report.dropped += dropped if isinstance(dropped, int) else 0
     return None
+
+
+def _reordered_or_deleted(
+    problem: Problem, wanted: int, rest: Iterator[tuple[str, int, bytes]]
+) -> None:
+    """A gap is a reordering if the first missing record turns up later in the input."""
+    for file, number, raw in rest:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        fields = chain_fields(doc) if isinstance(doc, dict) else None
+        if (
+            fields
+            and str(fields.get("instance")) == problem.instance
+            and _int(fields.get("seq")) == wanted
+        ):
+            problem.kind = "reordered"
+            problem.message = f"seq {wanted} is missing here; it comes later ({file}:{number})"
+            return
 
 
 def main_verify(
@@ -184,6 +208,7 @@ def main_verify(
     *,
     partial: bool = False,
     skip_other: bool = False,
+    check_schema: bool = True,
     as_json: bool = False,
     out: TextIO = sys.stdout,
 ) -> int:
@@ -192,7 +217,7 @@ def main_verify(
         if not path.is_file():
             print(f"llm-router: {path}: no such file", file=sys.stderr)
             return 2
-    report = verify(_read(paths), partial=partial, skip_other=skip_other)
+    report = verify(_read(paths), partial=partial, skip_other=skip_other, check_schema=check_schema)
     if as_json:
         data = asdict(report)
         data["ok"] = report.ok
