@@ -160,6 +160,18 @@ def test_audit_verify_cli(tmp_path: Path) -> None:
     assert f"FAIL: {bad}:2: reordered" in failed.stdout
     as_json = run_cli("audit", "verify", "--json", str(bad))
     assert orjson.loads(as_json.stdout)["problem"]["kind"] == "reordered"
+    invalid = tmp_path / "invalid.jsonl"
+
+    def off_schema(doc: dict[str, Any]) -> None:
+        doc["api"] = "Not An API"
+        doc["hash"] = record_hash(doc)
+
+    invalid.write_bytes(edit(lines[0], off_schema))
+    assert run_cli("audit", "verify", str(invalid)).returncode == 0  # the chain holds
+    with_schema = run_cli("audit", "verify", "--schema", str(invalid))
+    assert (
+        with_schema.returncode == 1 and "invalid: does not match the schema" in with_schema.stdout
+    )
     assert run_cli("audit", "verify", str(tmp_path / "missing")).returncode == 2
 
 

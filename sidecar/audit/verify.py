@@ -9,7 +9,8 @@ pods); each instance's chain is checked on its own:
 - per instance, `seq` must go 0, 1, 2… and `prev_hash` must be the previous record's `hash`
   (else: deleted, reordered, or replaced); a missing seq that turns up later is reported as
   reordered, one that never does as deleted;
-- native records must validate against the published JSON Schema.
+- with `--schema`, native records must also validate against the published JSON Schema
+  (about 1 ms a record with jsonschema, against some 13 us for the chain checks alone).
 
 An identical copy of a record already seen (an at-least-once redelivery) is counted and
 ignored. Records lost to a full queue are not a failure when the trail says so itself
@@ -88,7 +89,7 @@ def verify(
     *,
     partial: bool = False,
     skip_other: bool = False,
-    check_schema: bool = True,
+    check_schema: bool = False,
 ) -> Report:
     """One pass over (file, line number, raw line). `partial`: chains may start after seq 0
     (an export that begins mid-way). Stops at the first problem; to tell a reordered record
@@ -208,7 +209,7 @@ def main_verify(
     *,
     partial: bool = False,
     skip_other: bool = False,
-    check_schema: bool = True,
+    check_schema: bool = False,
     as_json: bool = False,
     out: TextIO = sys.stdout,
 ) -> int:
