@@ -209,7 +209,8 @@ class Metrics:
         self.audit_delivery_errors = Counter(
             "llm_router_audit_delivery_errors",
             "Failed batch posts to the collector, by reason (timeout, connect_error, "
-            "http_4xx, http_5xx); each is retried with backoff.",
+            "http_4xx, http_5xx, queue_error: the queue's files failed); each is retried "
+            "with backoff.",
             ["reason"],
             registry=r,
         )
@@ -233,7 +234,7 @@ class Metrics:
             self.audit_dropped.labels(reason=reason)
         for action in ("block", "drop"):
             self.audit_queue_full.labels(action=action)
-        for reason in ("timeout", "connect_error", "http_4xx", "http_5xx"):
+        for reason in ("timeout", "connect_error", "http_4xx", "http_5xx", "queue_error"):
             self.audit_delivery_errors.labels(reason=reason)
 
     def set_policy_revision(self, engine: str, revision: str) -> None:

@@ -116,24 +116,28 @@ class HttpSink:
     async def _run(self) -> None:
         delay = self.cfg.backoff_min_s
         while True:
-            batch = self.queue.peek(self.cfg.batch_max_records, self.cfg.batch_max_bytes)
-            if batch is None:
-                if self._stopping:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            error = await self._post(batch)
-            if error is None:
-                self.queue.ack(batch)
-                self.metrics.audit_delivered.inc(len(batch.lines))
-                self._gauges()
-                self._room.set()
-                delay = self.cfg.backoff_min_s
-                continue
+            try:
+                batch = self.queue.peek(self.cfg.batch_max_records, self.cfg.batch_max_bytes)
+                if batch is None:
+                    if self._stopping:
+                        return
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                error = await self._post(batch)
+                if error is None:
+                    self.queue.ack(batch)
+                    self.metrics.audit_delivered.inc(len(batch.lines))
+                    self._gauges()
+                    self._room.set()
+                    delay = self.cfg.backoff_min_s
+                    continue
+            except OSError as exc:  # the queue's files: keep trying, never die silently
+                error = "queue_error"
+                log.error("audit_queue_error", error=exc.strerror or type(exc).__name__)
             self.metrics.audit_delivery_errors.labels(reason=error).inc()
             log.warning("audit_delivery_failed", reason=error, retry_in_s=round(delay, 3))
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # full jitter, halved
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # jittered
             delay = min(delay * 2, self.cfg.backoff_max_s)
 
     async def _post(self, batch: Batch) -> str | None:
