@@ -23,7 +23,7 @@ from sidecar.api.openai import CHAT_COMPLETIONS, EMBEDDINGS
 from sidecar.audit import AuditLog
 from sidecar.catalog import Catalog
 from sidecar.classify import Classifier
-from sidecar.config import Config
+from sidecar.config import Config, config_revision
 from sidecar.credentials import load_credential
 from sidecar.dispatch import Dispatcher
 from sidecar.metrics import Metrics
@@ -62,6 +62,8 @@ class Sidecar:
         Raises PolicyLoadError if the policy does not compile (start-up must stop)."""
         env = environ if environ is not None else os.environ
         metrics = Metrics()
+        revision = config_revision(config)
+        metrics.set_config_revision(revision)
         upstreams: dict[str, Upstream] = {}
         for name, pc in config.providers.items():
             cred = load_credential(name, pc.api_key_env, pc.api_key_file, env)
@@ -70,7 +72,9 @@ class Sidecar:
             upstreams[name] = Upstream(name, pc, cred)
         policy = build_policy(config.policy, metrics, env)
         catalog = Catalog(config, upstreams)
-        audit = AuditLog(config.audit, audit_stream)
+        audit = AuditLog(
+            config.audit, audit_stream, metrics=metrics, environ=env, config_revision=revision
+        )
         pipeline = Pipeline(
             limits=config.limits,
             catalog=catalog,
@@ -85,6 +89,7 @@ class Sidecar:
         return cls(config, metrics, upstreams, catalog, policy, audit, pipeline)
 
     async def start(self) -> None:
+        await self.audit.start()
         for up in self.upstreams.values():
             up.open_session()
         await self.policy.start()
@@ -92,7 +97,7 @@ class Sidecar:
     async def close(self) -> None:
         await self.policy.stop()
         await asyncio.gather(*(up.close() for up in self.upstreams.values()))
-        self.audit.close()
+        await self.audit.close()
 
     # ---- app-facing -------------------------------------------------------------------
 

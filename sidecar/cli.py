@@ -1,4 +1,5 @@
-"""`llm-router`: serve | demo | classify | explain | policy test/check/eval | webhook | inject.
+"""`llm-router`: serve | demo | classify | explain | policy test/check/eval | audit verify |
+webhook | inject.
 
 Exit codes: 0 success, 1 a check failed (e.g. a policy test), 2 bad usage or configuration.
 """
@@ -40,7 +41,11 @@ def _serve(args: argparse.Namespace) -> int:
     except (ConfigError, PolicyLoadError, CustomDetectorError) as exc:
         print(f"llm-router: {exc}", file=sys.stderr)
         return 2
-    run_async(serve_forever(sidecar))
+    try:
+        run_async(serve_forever(sidecar))
+    except OSError as exc:  # a port in use, an unwritable audit file or queue directory
+        print(f"llm-router: cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -173,6 +178,18 @@ def _inject(args: argparse.Namespace) -> int:
         return main_inject(source, sys.stdout, settings, args.quiet)
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    from sidecar.audit.verify import main_verify
+
+    return main_verify(
+        args.files,
+        partial=args.partial,
+        skip_other=args.skip_other,
+        check_schema=args.schema,
+        as_json=args.json,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-router", description="Policy-routing sidecar for LLM API calls."
@@ -252,6 +269,23 @@ def build_parser() -> argparse.ArgumentParser:
     inject.add_argument("--mode", choices=["native", "container"], help="sidecar kind")
     inject.add_argument("-q", "--quiet", action="store_true", help="no report on stderr")
     inject.set_defaults(func=_inject)
+    audit = sub.add_parser("audit", help="audit trail tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    averify = audit_sub.add_parser(
+        "verify", help="check the hash chains; report the first gap or modification"
+    )
+    averify.add_argument("files", nargs="+", help="audit logs, rotated files oldest first")
+    averify.add_argument(
+        "--partial", action="store_true", help="chains may start after seq 0 (an excerpt)"
+    )
+    averify.add_argument(
+        "--skip-other", action="store_true", help="ignore lines that are not audit records"
+    )
+    averify.add_argument(
+        "--schema", action="store_true", help="also validate every record against the schema"
+    )
+    averify.add_argument("--json", action="store_true")
+    averify.set_defaults(func=_audit_verify)
     return parser
 
 

@@ -7,6 +7,7 @@ name the key and the line of the file, so the operator finds them without guessi
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -132,14 +133,60 @@ class PolicyConfig(_Strict):
     bundle: BundleConfig | None = None
 
 
-class AuditConfig(_Strict):
-    sink: Literal["stdout", "file"] = "stdout"
-    path: Path | None = None
+class HttpSinkConfig(_Strict):
+    """Batches to a collector, through a bounded on-disk queue (see sidecar/audit/http.py)."""
+
+    url: str
+    queue_dir: Path
+    """Unacknowledged records live here; keep it on a volume that survives restarts."""
+    max_queue_bytes: int = Field(64 << 20, gt=0)
+    on_full: Literal["block", "drop_and_count"] = "block"
+    encoding: Literal["ndjson", "json"] = "ndjson"
+    batch_max_records: int = Field(500, gt=0)
+    batch_max_bytes: int = Field(1 << 20, gt=0)
+    timeout_s: float = Field(5.0, gt=0)
+    backoff_min_s: float = Field(0.5, gt=0)
+    backoff_max_s: float = Field(30.0, gt=0)
+    drain_timeout_s: float = Field(5.0, ge=0)
+    """On shutdown, time to deliver what is queued; the rest is sent after the restart."""
+    fsync: bool = False
+    token_env: str | None = None
+    token_file: Path | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
 
     @model_validator(mode="after")
-    def _file_needs_path(self) -> AuditConfig:
+    def _consistent(self) -> HttpSinkConfig:
+        if self.backoff_min_s > self.backoff_max_s:
+            raise ValueError("backoff_min_s must not exceed backoff_max_s")
+        if self.token_env and self.token_file:
+            raise ValueError("set token_env or token_file, not both")
+        return self
+
+
+class AuditConfig(_Strict):
+    sink: Literal["stdout", "file", "http"] = "stdout"
+    format: Literal["llm-router", "opa_decision_log"] = "llm-router"
+    path: Path | None = None
+    """File sink: the file records are appended to."""
+    max_bytes: int = Field(100 << 20, ge=0)
+    """File sink: rotate past this size (0: never)."""
+    backups: int = Field(5, ge=0)
+    """File sink: rotated files kept (path.1 … path.N)."""
+    http: HttpSinkConfig | None = None
+
+    @model_validator(mode="after")
+    def _sink_settings(self) -> AuditConfig:
         if self.sink == "file" and self.path is None:
             raise ValueError("sink 'file' needs a path")
+        if self.sink == "http" and self.http is None:
+            raise ValueError("sink 'http' needs an http section")
         return self
 
 
@@ -239,6 +286,13 @@ class Config(_Strict):
                     raise ValueError(f"models.{name}: name {alias!r} is also used by {seen[alias]}")
                 seen[alias] = name
         return self
+
+
+def config_revision(config: Config) -> str:
+    """A short digest of the validated configuration, in audit records and
+    `llm_router_config_info`: which providers, compliance attributes and models decided.
+    Keys are never part of the config (only where to find them), so nothing secret is in it."""
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
 
 
 class ConfigError(Exception):

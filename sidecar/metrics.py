@@ -1,20 +1,47 @@
 """Every Prometheus collector the sidecar exports, in one place.
 
 Label values come only from the configuration and policy vocabulary (API names, provider
-names, route kinds, levels, tags of the detector catalogue), never from request data, so the
-number of series is bounded by the config, not by traffic.
+names, route kinds, levels, tags of the detector catalogue, logical model names), never from
+request data, so the number of series is bounded by the config, not by traffic. Where a
+value comes from policy text (denial reasons, break-glass ids) `BoundedLabel` enforces the
+bound: past a fixed number of distinct values every new one becomes `other`.
 """
 
 from __future__ import annotations
+
+import platform
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import generate_latest
 
 import sidecar
+from sidecar.audit.record import SCHEMA as AUDIT_SCHEMA
 
 # Sub-millisecond buckets: the sidecar's own work is measured in microseconds.
 FAST_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
 UPSTREAM_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+# Time to first byte: from loopback-fast to a slow model's first token.
+TTFB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+OTHER = "other"
+
+
+class BoundedLabel:
+    """Caps the distinct values of a label fed from policy text: at most `limit` values,
+    each cut to `width` characters; any further value is reported as `other`."""
+
+    def __init__(self, limit: int = 50, width: int = 120) -> None:
+        self.limit = limit
+        self.width = width
+        self._seen: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        value = value[: self.width]
+        if value in self._seen:
+            return value
+        if len(self._seen) >= self.limit:
+            return OTHER
+        self._seen.add(value)
+        return value
 
 
 class Metrics:
@@ -26,7 +53,32 @@ class Metrics:
         self.requests = Counter(
             "llm_router_requests",
             "Requests handled, by API, outcome route and decision.",
-            ["api", "route_kind", "provider", "decision", "level"],
+            ["api", "route_kind", "provider", "decision", "level", "model"],
+            registry=r,
+        )
+        self.sent_to_aggregator = Counter(
+            "llm_router_sent_to_aggregator",
+            "Requests whose body was sent to an aggregator route (served or failed over), by "
+            "classification level. For level=regulated this must stay 0.",
+            ["level"],
+            registry=r,
+        )
+        for level in ("public", "internal", "confidential", "regulated"):
+            self.sent_to_aggregator.labels(level=level)
+        self.denials = Counter(
+            "llm_router_denials",
+            "Requests the policy denied or could not decide (fail closed), by the policy's "
+            "first reason (bounded: `other` past 50 distinct reasons).",
+            ["reason"],
+            registry=r,
+        )
+        self.denial_reason = BoundedLabel()
+        self.upstream_ttfb = Histogram(
+            "llm_router_upstream_ttfb_seconds",
+            "Time from sending a request to the route that served it until its first byte "
+            "the sidecar could forward (first event of a stream, the whole body otherwise).",
+            ["provider", "route_kind"],
+            buckets=TTFB_BUCKETS,
             registry=r,
         )
         self.request_duration = Histogram(
@@ -73,15 +125,28 @@ class Metrics:
         )
         self.tokens = Counter(
             "llm_router_tokens",
-            "Tokens reported by upstreams, by provider and type (prompt, completion).",
-            ["provider", "type"],
+            "Tokens reported by upstreams, by provider, logical model and type "
+            "(prompt, completion).",
+            ["provider", "model", "type"],
             registry=r,
         )
         self.inflight = Gauge(
             "llm_router_inflight_requests", "Requests currently in the sidecar.", registry=r
         )
         self.build = Info("llm_router_build", "Build information.", registry=r)
-        self.build.info({"version": sidecar.__version__})
+        self.build.info(
+            {
+                "version": sidecar.__version__,
+                "python": platform.python_version(),
+                "audit_schema": AUDIT_SCHEMA,
+            }
+        )
+        self.config_info = Gauge(
+            "llm_router_config_info",
+            "The loaded configuration's revision (a digest of the validated config; value 1).",
+            ["revision"],
+            registry=r,
+        )
         self.policy_revision = Gauge(
             "llm_router_policy_revision_info",
             "The active policy revision (value 1).",
@@ -107,10 +172,78 @@ class Metrics:
             ["id"],
             registry=r,
         )
+        self.break_glass_id = BoundedLabel()
+        self._audit(r)
+
+    def _audit(self, r: CollectorRegistry) -> None:
+        self.audit_records = Counter(
+            "llm_router_audit_records",
+            "Audit records written to the sink (sealed into the hash chain), by sink.",
+            ["sink"],
+            registry=r,
+        )
+        self.audit_dropped = Counter(
+            "llm_router_audit_dropped",
+            "Audit records lost, by reason: queue_full (on_full: drop_and_count) or "
+            "write_error (the sink refused the line). The next record's dropped_before says "
+            "how many.",
+            ["reason"],
+            registry=r,
+        )
+        self.audit_queue_full = Counter(
+            "llm_router_audit_queue_full",
+            "Times the HTTP sink's queue was full, by the action taken (block, drop).",
+            ["action"],
+            registry=r,
+        )
+        self.audit_blocked_seconds = Counter(
+            "llm_router_audit_blocked_seconds",
+            "Time requests spent waiting for room in a full audit queue (on_full: block).",
+            registry=r,
+        )
+        self.audit_delivered = Counter(
+            "llm_router_audit_delivered",
+            "Audit records the collector acknowledged (HTTP sink).",
+            registry=r,
+        )
+        self.audit_delivery_errors = Counter(
+            "llm_router_audit_delivery_errors",
+            "Failed batch posts to the collector, by reason (timeout, connect_error, "
+            "http_4xx, http_5xx, queue_error: the queue's files failed); each is retried "
+            "with backoff.",
+            ["reason"],
+            registry=r,
+        )
+        self.audit_queue_bytes = Gauge(
+            "llm_router_audit_queue_bytes",
+            "Bytes of audit records on disk not yet acknowledged by the collector.",
+            registry=r,
+        )
+        self.audit_queue_records = Gauge(
+            "llm_router_audit_queue_records",
+            "Audit records on disk not yet acknowledged by the collector.",
+            registry=r,
+        )
+        self.audit_queue_capacity = Gauge(
+            "llm_router_audit_queue_capacity_bytes",
+            "The queue's bound (audit.http.max_queue_bytes); 0 without an HTTP sink.",
+            registry=r,
+        )
+        # Known label values start at zero, so rates and alerts have a series to work on.
+        for reason in ("queue_full", "write_error"):
+            self.audit_dropped.labels(reason=reason)
+        for action in ("block", "drop"):
+            self.audit_queue_full.labels(action=action)
+        for reason in ("timeout", "connect_error", "http_4xx", "http_5xx", "queue_error"):
+            self.audit_delivery_errors.labels(reason=reason)
 
     def set_policy_revision(self, engine: str, revision: str) -> None:
         self.policy_revision.clear()
         self.policy_revision.labels(engine=engine, revision=revision).set(1)
+
+    def set_config_revision(self, revision: str) -> None:
+        self.config_info.clear()
+        self.config_info.labels(revision=revision).set(1)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -30,7 +30,7 @@ from sidecar.classify.model import Classification
 from sidecar.config import Limits
 from sidecar.dispatch import Dispatcher, DispatchLog, Opened, Plan
 from sidecar.errors import RouterError
-from sidecar.metrics import Metrics
+from sidecar.metrics import OTHER, Metrics
 from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
 from sidecar.providers.base import UnsupportedFeature
 from sidecar.providers.upstream import UnsupportedRoute
@@ -64,6 +64,7 @@ class _Trip:
     served_by: Candidate | None = None
     ready_at: float | None = None
     ttfb: float | None = None
+    upstream_ttfb: float | None = None
     usage: dict[str, int] | None = None
     disconnected: bool = False
 
@@ -158,13 +159,17 @@ class Pipeline:
             self._finish(trip)
 
     async def _journey(self, api: ClientApi, inbound: Inbound, trip: _Trip) -> Reply:
+        if self.audit.gated:  # audit queue full and on_full: block -> wait before anything
+            await self.audit.admit()
         raw = await self._read(inbound)
         trip.record.content = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
         parsed = api.parse(raw, self.limits.max_json_depth)
-        trip.record.model_requested, trip.record.stream = parsed.model, parsed.stream
+        trip.record.stream = parsed.stream
         declared = self._declared(inbound)
 
         model = self.catalog.resolve(parsed.model)
+        # The requested name is app-supplied text: it is recorded only if the catalog knows it.
+        trip.record.model_requested = parsed.model if model is not None else OTHER
         if model is None:
             raise RouterError(
                 404, "model_not_found", f"model {parsed.model!r} is not configured", param="model"
@@ -277,7 +282,11 @@ class Pipeline:
         }
         for exception in decision.annotations.get("break_glass") or []:
             if isinstance(exception, dict):
-                self.metrics.break_glass.labels(id=str(exception.get("id", "unknown"))).inc()
+                glass_id = self.metrics.break_glass_id(str(exception.get("id", "unknown")))
+                self.metrics.break_glass.labels(id=glass_id).inc()
+        if not decision.allow:
+            reason = decision.reasons[0] if decision.reasons else "unspecified"
+            self.metrics.denials.labels(reason=self.metrics.denial_reason(reason)).inc()
         if decision.fail_closed:
             trip.decision = "error"
             raise RouterError(
@@ -352,6 +361,7 @@ class Pipeline:
         trip.served_by = next(c for c in candidates if c.id == plan.route_id)
         trip.ready_at = time.perf_counter()
         trip.ttfb = trip.ready_at - trip.started
+        trip.upstream_ttfb = opened.ttfb_seconds
         trip.status = opened.status
         headers = {
             **opened.headers,
@@ -421,13 +431,22 @@ class Pipeline:
         now = time.perf_counter()
         record, cand = trip.record, trip.served_by
         record.attempts = trip.dispatch.attempts
+        record.decision = trip.decision
         ready = trip.ready_at if trip.ready_at is not None else now
         overhead = max(0.0, ready - trip.started - trip.dispatch.upstream_seconds)
+        provider = cand.upstream.name if cand else None
+        kind = cand.upstream.kind if cand else "none"
         record.outcome.update(
             {
                 "status": 499 if trip.disconnected else trip.status,
                 "error_code": "client_disconnected" if trip.disconnected else trip.error_code,
                 "route": cand.id if cand else None,
+                "provider": provider,
+                "route_kind": kind,
+                # Any attempt, served or failed over: the body left for an aggregator.
+                "sent_to_aggregator": any(
+                    a.kind == "aggregator" and a.outcome != "unavailable" for a in record.attempts
+                ),
                 "ttfb_ms": round(trip.ttfb * 1000, 3) if trip.ttfb is not None else None,
                 "duration_ms": round((now - trip.started) * 1000, 3),
                 "overhead_ms": round(overhead * 1000, 4),
@@ -437,22 +456,32 @@ class Pipeline:
         self.audit.emit(record)
 
         m = self.metrics
-        provider = cand.upstream.name if cand else "none"
-        kind = cand.upstream.kind if cand else "none"
+        provider = provider or "none"
+        model = record.model or OTHER  # a configured model name, or `other`: bounded
         m.requests.labels(
             api=trip.api.name,
             route_kind=kind,
             provider=provider,
             decision=trip.decision,
             level=trip.level,
+            model=model,
         ).inc()
         m.overhead.observe(overhead)
+        if record.outcome["sent_to_aggregator"]:
+            m.sent_to_aggregator.labels(level=trip.level).inc()
         if cand is not None:
             m.request_duration.labels(provider=provider, route_kind=kind).observe(
                 now - trip.started
             )
+            if trip.upstream_ttfb is not None and trip.status < 400:
+                m.upstream_ttfb.labels(provider=provider, route_kind=kind).observe(
+                    trip.upstream_ttfb
+                )
             if trip.usage:
-                m.tokens.labels(provider=provider, type="prompt").inc(trip.usage["prompt_tokens"])
-                m.tokens.labels(provider=provider, type="completion").inc(
+                tokens = m.tokens
+                tokens.labels(provider=provider, model=model, type="prompt").inc(
+                    trip.usage["prompt_tokens"]
+                )
+                tokens.labels(provider=provider, model=model, type="completion").inc(
                     trip.usage["completion_tokens"]
                 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from sidecar.demo import ROUTES as DEMO_ROUTES
 from sidecar.emulators.anthropic import AnthropicEmulator
 from sidecar.emulators.openai import OpenAIEmulator
 from sidecar.serve import Running
+from tests.audit_tap import AuditTap
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
@@ -37,6 +38,9 @@ KEYS = {
     "anthropic": "sk-ant-test-0a1b2c3d4e",
 }
 APP_KEY = "sk-app-must-never-be-forwarded-31337"
+TAP = AuditTap()
+"""Every audit line of the session; checked when the session ends (see audit_tap.py)."""
+TAP.plant(*KEYS.values(), APP_KEY)
 # The same three-provider topology as `llm-router demo`.
 PROVIDERS = DEMO_PROVIDERS
 ROUTES = DEMO_ROUTES
@@ -88,6 +92,46 @@ def config_dict(urls: dict[str, str], **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_tap() -> Iterator[AuditTap]:
+    with pytest.MonkeyPatch.context() as mp:
+        TAP.install(mp)
+        yield TAP
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole suite's audit output: schema, hash chains, and no planted value."""
+    if not TAP.lines:
+        return
+    problems = TAP.check()
+    session.config.stash[_TAP_PROBLEMS] = problems
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    problems = terminalreporter.config.stash.get(_TAP_PROBLEMS, None)
+    if problems is None:
+        return
+    terminalreporter.write_sep("-", "audit output of the whole session")
+    terminalreporter.write_line(
+        f"{len(TAP.lines)} audit lines from {TAP.instances()} sidecar instances; "
+        f"{len(TAP.planted)} planted values ({TAP.prompts} prompt segments, "
+        f"{TAP.values} matched values, test keys)"
+    )
+    if problems:
+        for problem in problems[:50]:
+            terminalreporter.write_line("FAIL " + problem, red=True)
+    else:
+        terminalreporter.write_line(
+            "valid against the schema, every chain verifies, no planted value found"
+        )
+
+
+_TAP_PROBLEMS = pytest.StashKey[list[str]]()
 
 
 def key_environ() -> dict[str, str]:

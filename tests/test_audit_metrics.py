@@ -58,6 +58,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="openrouter",
             decision="allow",
             level="public",
+            model="gpt-4o",
         )
         == 2
     )
@@ -69,6 +70,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="openai",
             decision="allow",
             level="regulated",
+            model="gpt-4o",
         )
         == 2
     )
@@ -80,6 +82,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="none",
             decision="deny",
             level="regulated",
+            model="gpt-4o",
         )
         == 1
     )
@@ -91,6 +94,7 @@ async def test_metrics_count_decisions(harness: Harness) -> None:
             provider="none",
             decision="invalid",
             level="unknown",
+            model="other",
         )
         == 1
     )
@@ -131,13 +135,15 @@ async def test_admin_endpoints_and_no_metrics_on_app_port(harness: Harness) -> N
 def test_audit_records_survive_a_quiet_log_level() -> None:
     import io
 
-    from sidecar.audit import AuditLog, AuditRecord, configure_logging
+    from sidecar.audit import AuditLog, configure_logging
     from sidecar.config import AuditConfig
+    from tests.audit_support import sample_record
 
     configure_logging("error")
     try:
         stream = io.BytesIO()
-        AuditLog(AuditConfig(), stream).emit(AuditRecord("d1", "openai.chat_completions", {}))
-        assert b'"decision_id":"d1"' in stream.getvalue()
+        record = sample_record()
+        AuditLog(AuditConfig(), stream).emit(record)
+        assert f'"decision_id":"{record.decision_id}"'.encode() in stream.getvalue()
     finally:
         configure_logging("info")

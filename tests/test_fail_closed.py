@@ -39,6 +39,7 @@ async def test_policy_evaluation_error_fails_closed(
             provider="none",
             decision="error",
             level="public",
+            model="gpt-4o",
         )
         == 1
     )

@@ -98,7 +98,12 @@ async def test_streaming_relays_chunks_and_usage(harness: Harness) -> None:
     [record] = harness.audit_records()
     assert record["stream"] is True
     assert record["outcome"]["usage"]["total_tokens"] == usage.total_tokens
-    assert harness.metric("llm_router_tokens_total", provider="openrouter", type="prompt") > 0
+    assert (
+        harness.metric(
+            "llm_router_tokens_total", provider="openrouter", model="gpt-4o", type="prompt"
+        )
+        > 0
+    )
 
 
 async def test_streaming_regulated_goes_direct(harness: Harness) -> None:

@@ -272,9 +272,10 @@ def test_monitoring_matches_what_is_exported() -> None:
         for family in registry.collect()
         for suffix in suffixes.get(family.type, [""])
     }
-    rule = one(docs, "PrometheusRule")
+    rules = [d for d in docs if d["kind"] == "PrometheusRule"]
+    assert {r["metadata"]["name"] for r in rules} == {"llm-router", "llm-router-kubernetes"}
     used = set()
-    for group in rule["spec"]["groups"]:
+    for group in (g for rule in rules for g in rule["spec"]["groups"]):
         for r in group["rules"]:
             used.update(re.findall(r"\bllm_router_[a-z_]+", r["expr"]))
     assert used, "the rules use no llm-router metric"
@@ -326,7 +327,7 @@ def test_validation_is_not_vacuous() -> None:
     deployment["spec"] = {**deployment["spec"], "replica": 2}
     with pytest.raises(pytest.fail.Exception):
         validate(deployment)
-    rule = one(rendered("monitoring"), "PrometheusRule")
+    rule = one(rendered("monitoring"), "PrometheusRule", "llm-router-kubernetes")
     broken = {
         **rule,
         "spec": {

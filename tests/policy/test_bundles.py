@@ -565,7 +565,8 @@ async def test_start_and_stop(server: BundleServer) -> None:
     poller = poller_for(server.url, apply)
     poller.start()
     for _ in range(200):
-        if poller.polls >= 2:
+        # `polls` counts a poll when it starts: wait until the server has answered two.
+        if poller.polls >= 2 and len(server.statuses()) >= 2:
             break
         await asyncio.sleep(0.01)
     await poller.stop()
