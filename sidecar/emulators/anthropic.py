@@ -281,8 +281,8 @@ class AnthropicEmulator:
         await response.prepare(request)
         kind, seconds, at = stream_fault(fault)
         for i, event in enumerate(events):
-            if kind == "slow_stream" or (kind == "stall_stream" and i == at):
-                await asyncio.sleep(seconds)
+            if kind == "slow_stream" or (kind != "delay" and i == at and seconds):
+                await asyncio.sleep(seconds)  # a stall, or a pause before the fault
             if kind == "malformed" and i == at:
                 await response.write(MALFORMED_EVENT)
             if kind == "cut_stream" and i == at:

@@ -61,10 +61,12 @@ class Chaos:
             return Fault("delay", seconds=self.stall_s)
         if kind == "stall_stream":
             return Fault("stall_stream", seconds=self.stall_s, after=rng.randint(1, 3))
+        # A short pause before a cut or a broken event, so that the events before it
+        # usually reach the sidecar first, as they would from a real upstream.
         if kind == "cut_stream":
-            return Fault("cut_stream", after=rng.randint(1, 4))
+            return Fault("cut_stream", seconds=0.02, after=rng.randint(1, 4))
         if kind == "malformed":
-            return Fault("malformed", after=rng.randint(0, 2))
+            return Fault("malformed", seconds=0.02, after=rng.randint(0, 2))
         if kind == "slow":
             return Fault("slow_stream", seconds=self.slow_s)
         raise ValueError(f"unknown fault kind {kind!r}")

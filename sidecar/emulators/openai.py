@@ -67,7 +67,8 @@ class Fault:
 
     `delay` waits `seconds` before answering; `slow_stream` waits `seconds` before every
     stream event; `malformed` answers 200 with a truncated JSON body, or sends a stream
-    event whose data is not JSON after `after` events (default 1)."""
+    event whose data is not JSON after `after` events (default 1). A stream fault waits
+    `seconds` before it strikes (for `stall_stream` that is the stall)."""
 
     kind: FaultKind
     status: int = 500
@@ -300,8 +301,8 @@ class OpenAIEmulator:
             await response.write(b": OPENROUTER PROCESSING\n\n")
         kind, seconds, at = stream_fault(fault)
         for i, data in enumerate(events):
-            if kind == "slow_stream" or (kind == "stall_stream" and i == at):
-                await asyncio.sleep(seconds)
+            if kind == "slow_stream" or (kind != "delay" and i == at and seconds):
+                await asyncio.sleep(seconds)  # a stall, or a pause before the fault
             if kind == "malformed" and i == at:
                 await response.write(MALFORMED_EVENT)
             if kind == "cut_stream" and i == at:
