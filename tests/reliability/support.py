@@ -16,7 +16,7 @@ import aiohttp
 import orjson
 import yaml
 
-from tests.conftest import key_environ
+from tests.conftest import Emulator, config_dict, key_environ
 
 ERROR_LOG_MARKERS = (
     "Traceback",
@@ -151,6 +151,17 @@ def _json_line(line: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return event if isinstance(event, dict) else {}
+
+
+def providers_with(upstreams: dict[str, Emulator], **settings: Any) -> dict[str, Any]:
+    """The fixture's providers with extra settings (e.g. timeouts) on each of them, for
+    `make_harness(providers=...)`."""
+    providers: dict[str, Any] = config_dict({n: e.base_url for n, e in upstreams.items()})[
+        "providers"
+    ]
+    for provider in providers.values():
+        provider.update(settings)
+    return providers
 
 
 # ---- what an app may receive ---------------------------------------------------------------
