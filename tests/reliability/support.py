@@ -184,7 +184,7 @@ def sse_events(raw: bytes) -> list[tuple[str | None, Any]]:
         name: str | None = None
         data: list[bytes] = []
         for line in block.split(b"\n"):
-            if line.startswith(b":"):
+            if not line or line.startswith(b":"):  # blank lines only separate events
                 continue
             key, colon, value = line.partition(b":")
             if not colon:

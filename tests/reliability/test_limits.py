@@ -101,7 +101,7 @@ async def test_beyond_max_in_flight_is_429_at_once_and_counted(
     make_harness: HarnessFactory, upstreams: dict[str, Emulator]
 ) -> None:
     h: Harness = await make_harness(limits={"max_in_flight": 2})
-    upstreams["openrouter"].faults.append(Fault("delay", seconds=1.0, times=2))
+    upstreams["openrouter"].faults.append(Fault("delay", seconds=2.0, times=2))
     held = [
         asyncio.create_task(h.client.chat.completions.create(model="gpt-4o", messages=user("a")))
         for _ in range(2)
