@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sidecar.emulators.openai import Fault, FaultSource, ReceivedRequest, stream_fault
+from sidecar.emulators.openai import Fault, FaultSource, ReceivedRequest, write_events
 
 MALFORMED_JSON = b'{"id": "msg_broken", "type": "message", "content": [{"type": "text", '
 MALFORMED_EVENT = b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
@@ -279,18 +279,7 @@ class AnthropicEmulator:
             }
         )
         await response.prepare(request)
-        kind, seconds, at = stream_fault(fault)
-        for i, event in enumerate(events):
-            if kind == "slow_stream" or (kind != "delay" and i == at and seconds):
-                await asyncio.sleep(seconds)  # a stall, or a pause before the fault
-            if kind == "malformed" and i == at:
-                await response.write(MALFORMED_EVENT)
-            if kind == "cut_stream" and i == at:
-                if request.transport is not None:
-                    request.transport.close()
-                return response
-            await response.write(event)
-        await response.write_eof()
+        await write_events(request, response, events, fault, MALFORMED_EVENT)
         return response
 
     def _block_events(self, index: int, block: dict[str, Any]) -> list[bytes]:

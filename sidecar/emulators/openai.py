@@ -299,18 +299,7 @@ class OpenAIEmulator:
         await response.prepare(request)
         if self.openrouter:  # OpenRouter's keep-alive comment; SSE clients skip it
             await response.write(b": OPENROUTER PROCESSING\n\n")
-        kind, seconds, at = stream_fault(fault)
-        for i, data in enumerate(events):
-            if kind == "slow_stream" or (kind != "delay" and i == at and seconds):
-                await asyncio.sleep(seconds)  # a stall, or a pause before the fault
-            if kind == "malformed" and i == at:
-                await response.write(MALFORMED_EVENT)
-            if kind == "cut_stream" and i == at:
-                if request.transport is not None:
-                    request.transport.close()  # what was written is flushed, then FIN
-                return response
-            await response.write(data)
-        await response.write_eof()
+        await write_events(request, response, events, fault, MALFORMED_EVENT)
         return response
 
     async def _embeddings(self, request: web.Request) -> web.Response:
@@ -350,6 +339,32 @@ class OpenAIEmulator:
     async def _unknown(self, request: web.Request) -> web.Response:
         self._record(request, await request.read(), None)
         return self._error(404, f"Invalid URL ({request.method} {request.path})")
+
+
+async def write_events(
+    request: web.Request,
+    response: web.StreamResponse,
+    events: list[bytes],
+    fault: Fault | None,
+    malformed: bytes,
+) -> None:
+    """Write a prepared stream's events, misbehaving as `fault` says. A client (the sidecar)
+    that went away, e.g. after its own timeout, simply ends the stream."""
+    kind, seconds, at = stream_fault(fault)
+    try:
+        for i, data in enumerate(events):
+            if kind == "slow_stream" or (kind != "delay" and i == at and seconds):
+                await asyncio.sleep(seconds)  # a stall, or a pause before the fault
+            if kind == "malformed" and i == at:
+                await response.write(malformed)
+            if kind == "cut_stream" and i == at:
+                if request.transport is not None:
+                    request.transport.close()  # what was written is flushed, then FIN
+                return
+            await response.write(data)
+        await response.write_eof()
+    except ConnectionResetError:
+        return
 
 
 def stream_fault(fault: Fault | None) -> tuple[str | None, float, int]:
