@@ -34,6 +34,7 @@ from sidecar.metrics import Metrics
 from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
 from sidecar.providers.base import UnsupportedFeature
 from sidecar.providers.upstream import UnsupportedRoute
+from sidecar.relay import UpstreamStream
 from sidecar.workload import Workload
 
 log = structlog.get_logger("llm_router.pipeline")
@@ -66,6 +67,8 @@ class _Trip:
     ttfb: float | None = None
     usage: dict[str, int] | None = None
     disconnected: bool = False
+    upstream_stream: UpstreamStream | None = None
+    """Closed when the request ends, even if the app never read the stream."""
 
 
 def build_policy_input(
@@ -162,6 +165,8 @@ class Pipeline:
             trip.disconnected = True
             raise
         finally:
+            if trip.upstream_stream is not None:
+                trip.upstream_stream.close()
             if admitted:
                 self.admission.release()
             self.metrics.inflight.dec()
@@ -382,6 +387,7 @@ class Pipeline:
                 trip.error_code = "upstream_client_error"
                 body = _relayable_error(api, opened.status, body, trip.record.decision_id)
             return Reply(opened.status, headers, body)
+        trip.upstream_stream = opened.stream
         return Reply(opened.status, headers, stream=self._relay(api, opened, trip))
 
     async def _relay(

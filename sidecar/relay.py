@@ -234,6 +234,8 @@ class UpstreamStream:
         self._response.close()
 
     def close(self) -> None:
+        """Idempotent: the relay closes the stream when it ends, the pipeline again when the
+        request ends (the app may have gone away before reading it)."""
         self._response.close()
         self._on_close(self)
 

@@ -31,6 +31,7 @@ class Running:
         self._admin_runner: web.AppRunner | None = None
         self.app_url = ""
         self.admin_url = ""
+        self._stopped: DrainReport | None = None
 
     async def start(self) -> Running:
         cfg = self.sidecar.config
@@ -55,8 +56,11 @@ class Running:
         return self
 
     async def stop(self, grace_s: float = 0.0) -> DrainReport:
-        """Drain (see shutdown.py), giving in-flight requests up to `grace_s` seconds."""
-        return await drain(self, grace_s)
+        """Drain (see shutdown.py), giving in-flight requests up to `grace_s` seconds. Once
+        stopped, stopping again changes nothing."""
+        if self._stopped is None:
+            self._stopped = await drain(self, grace_s)
+        return self._stopped
 
     async def close_listener(self) -> None:
         """Refuse new connections on the app-facing port; close idle keep-alive ones (busy

@@ -9,12 +9,14 @@ seconds or minutes, so the sidecar must not drop them, yet must not take new wor
    connections are closed;
 3. requests and streams in flight run to completion, for up to `shutdown_grace_s`;
 4. whatever is still running then ends with a well-formed `shutting_down` error in its
-   API's format (a final SSE error event for streams), never a silently cut connection;
+   API's format (a final SSE error event for streams; a 503 for requests still waiting on
+   an upstream, whose connections are closed), never a silently cut connection;
 5. the listeners and upstream sessions close and the audit sink is flushed and closed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -53,6 +55,8 @@ async def drain(running: Running, grace_s: float) -> DrainReport:
     if not drained:
         log.warning("grace_period_over", in_flight=sidecar.admission.count)
         sidecar.dispatcher.abort()
+        # Requests still waiting for an upstream answer fail at once, with `shutting_down`.
+        await asyncio.gather(*(up.close() for up in sidecar.upstreams.values()))
         await sidecar.admission.wait_idle(ABORT_WAIT_S)
     await running.close_runners()
     await sidecar.close()

@@ -18,9 +18,9 @@ import orjson
 import pytest
 
 from sidecar.emulators.openai import Fault
-from tests.conftest import APP_KEY, Emulator, config_dict, make_emulators
+from tests.conftest import APP_KEY, Emulator, Harness, config_dict, make_emulators
 from tests.reliability.support import SidecarProcess, check_openai
-from tests.test_routing import EMAIL
+from tests.test_routing import EMAIL, user
 
 EVENT_PAUSE_S = 0.15
 """The emulators pause this long before every stream event: each stream lasts at least
@@ -203,3 +203,25 @@ async def test_streams_outliving_the_grace_period_end_with_an_error_event(
     [drained] = [e for e in sidecar.log_events() if e.get("event") == "drained"]
     assert drained["completed"] is False
     assert sidecar.log_problems() == []
+
+
+async def test_a_request_still_waiting_on_its_upstream_after_the_grace_gets_503(
+    harness: Harness, upstreams: dict[str, Emulator]
+) -> None:
+    upstreams["openrouter"].faults.append(Fault("delay", seconds=30))
+    task = asyncio.create_task(
+        harness.client.chat.completions.create(model="gpt-4o", messages=user("slow"))
+    )
+    for _ in range(3000):
+        if harness.received_by("openrouter"):
+            break
+        await asyncio.sleep(0.01)
+    report = await harness.running.stop(grace_s=0.2)
+    with pytest.raises(openai.APIStatusError) as caught:
+        await task
+    assert report.drained is False and report.in_flight_at_start == 1
+    assert caught.value.status_code == 503
+    assert isinstance(caught.value.body, dict) and caught.value.body["code"] == "shutting_down"
+    assert harness.received_by("openai") == 0  # no failover while shutting down
+    [record] = harness.audit_records()
+    assert record["outcome"]["error_code"] == "shutting_down"
