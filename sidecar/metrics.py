@@ -139,7 +139,7 @@ class Metrics:
         )
         self.rejected = Counter(
             "llm_router_rejected_requests",
-            "Requests refused before any processing, by reason (in_flight_limit, shutting_down).",
+            "Requests refused before any processing, by reason (too_many_requests, shutting_down).",
             ["reason"],
             registry=r,
         )

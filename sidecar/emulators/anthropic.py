@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sidecar.emulators.openai import Fault, FaultSource, ReceivedRequest, write_events
+from sidecar.emulators.openai import Fault, FaultSource, ReceivedRequest
+from sidecar.emulators.streaming import write_events
 
 MALFORMED_JSON = b'{"id": "msg_broken", "type": "message", "content": [{"type": "text", '
 MALFORMED_EVENT = b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
