@@ -42,10 +42,10 @@ class CircuitBreaker:
     429, which says "slow down" rather than "broken")."""
 
     __slots__ = (
-        "_clock",
         "_on_change",
         "_opened_at",
         "_probing",
+        "clock",
         "cooldown",
         "failures",
         "route",
@@ -66,7 +66,8 @@ class CircuitBreaker:
         self.cooldown = config.cooldown_s
         self.state = State.CLOSED
         self.failures = 0
-        self._clock = clock
+        self.clock = clock
+        """Monotonic seconds; replaceable, so tests need not sleep through a cool-down."""
         self._on_change = on_change
         self._opened_at = 0.0
         self._probing = False
@@ -77,7 +78,7 @@ class CircuitBreaker:
         if self.state is State.CLOSED:
             return True
         if self.state is State.OPEN:
-            if self._clock() - self._opened_at < self.cooldown:
+            if self.clock() - self._opened_at < self.cooldown:
                 return False
             self._set(State.HALF_OPEN)
         if self._probing:
@@ -111,11 +112,11 @@ class CircuitBreaker:
         if self.state is State.CLOSED:
             return 0.0
         if self.state is State.OPEN:
-            return max(0.0, self.cooldown - (self._clock() - self._opened_at))
+            return max(0.0, self.cooldown - (self.clock() - self._opened_at))
         return self.cooldown if self._probing else 0.0
 
     def _open(self) -> None:
-        self._opened_at = self._clock()
+        self._opened_at = self.clock()
         self.failures = 0
         self._set(State.OPEN)
 

@@ -4,7 +4,6 @@ half-opens after its cool-down, and a successful probe closes it."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import anthropic
@@ -123,18 +122,20 @@ async def breaker_harness(
     make_harness: HarnessFactory,
     upstreams: dict[str, Emulator],
     failures: int,
-    cooldown: float = 0.2,
+    cooldown: float = 30,
 ) -> Harness:
     breaker = {"failures": failures, "cooldown_s": cooldown}
     h: Harness = await make_harness(providers=providers_with(upstreams, circuit_breaker=breaker))
     return h
 
 
-async def until_probe_allowed(h: Harness, route: str) -> None:
+def fake_clock(h: Harness, route: str) -> Clock:
+    """The route's breaker on a clock the test moves, instead of sleeping."""
     b = h.sidecar.breakers.get(route)
     assert b is not None
-    await asyncio.sleep(b.retry_after() + 0.02)  # the cool-down, on the same monotonic clock
-    assert b.retry_after() == 0
+    clock = Clock()
+    b.clock = clock
+    return clock
 
 
 def attempts(h: Harness) -> list[list[tuple[str, str]]]:
@@ -148,7 +149,8 @@ DIRECT = "openai:gpt-4o"
 async def test_open_circuit_is_skipped_then_probed_and_closed(
     make_harness: HarnessFactory, upstreams: dict[str, Emulator]
 ) -> None:
-    h = await breaker_harness(make_harness, upstreams, failures=3)
+    h = await breaker_harness(make_harness, upstreams, failures=3, cooldown=30)
+    clock = fake_clock(h, AGGREGATOR)
     upstreams["openrouter"].fail_always = Fault("status", status=503)
     for _ in range(4):
         raw = await h.client.chat.completions.with_raw_response.create(
@@ -161,7 +163,10 @@ async def test_open_circuit_is_skipped_then_probed_and_closed(
     assert h.metric("llm_router_circuit_open_skips_total", route=AGGREGATOR) == 1
 
     upstreams["openrouter"].fail_always = None  # the aggregator recovers
-    await until_probe_allowed(h, AGGREGATOR)
+    clock.now += 29.9
+    await h.client.chat.completions.create(model="gpt-4o", messages=user("public"))
+    assert h.received_by("openrouter") == 3  # still cooling down
+    clock.now += 0.1
     raw = await h.client.chat.completions.with_raw_response.create(
         model="gpt-4o", messages=user("public")
     )
@@ -172,10 +177,11 @@ async def test_open_circuit_is_skipped_then_probed_and_closed(
 async def test_a_failed_probe_keeps_the_route_out(
     make_harness: HarnessFactory, upstreams: dict[str, Emulator]
 ) -> None:
-    h = await breaker_harness(make_harness, upstreams, failures=1)
+    h = await breaker_harness(make_harness, upstreams, failures=1, cooldown=30)
+    clock = fake_clock(h, AGGREGATOR)
     upstreams["openrouter"].fail_always = Fault("reset")
     await h.client.chat.completions.create(model="gpt-4o", messages=user("public"))
-    await until_probe_allowed(h, AGGREGATOR)
+    clock.now += 30
     await h.client.chat.completions.create(model="gpt-4o", messages=user("public"))
     await h.client.chat.completions.create(model="gpt-4o", messages=user("public"))
     assert [a[0] for a in attempts(h)] == [

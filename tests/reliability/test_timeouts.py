@@ -35,7 +35,7 @@ async def timed_harness(
     base_urls: dict[str, str] | None = None,
     **timeouts: float,
 ) -> Harness:
-    limits = {"connect_s": 1.0, "first_byte_s": 1.0, "idle_s": 1.0, "total_s": 10.0, **timeouts}
+    limits = {"connect_s": 3.0, "first_byte_s": 3.0, "idle_s": 3.0, "total_s": 20.0, **timeouts}
     providers = providers_with(upstreams, timeouts=limits)
     for name, url in (base_urls or {}).items():
         providers[name]["base_url"] = url
@@ -102,8 +102,8 @@ async def test_connect_timeout_fails_over(
 async def test_no_headers_within_first_byte_fails_over_a_stream(
     make_harness: HarnessFactory, upstreams: dict[str, Emulator]
 ) -> None:
-    h = await timed_harness(make_harness, upstreams, first_byte_s=0.4)
-    upstreams["openrouter"].faults.append(Fault("delay", seconds=3))
+    h = await timed_harness(make_harness, upstreams, first_byte_s=1)
+    upstreams["openrouter"].faults.append(Fault("delay", seconds=5))
     stream = await h.client.chat.completions.create(
         model="gpt-4o", messages=user("story"), stream=True
     )
@@ -117,8 +117,8 @@ async def test_headers_and_keepalive_comments_but_no_event_fails_over(
 ) -> None:
     # OpenRouter sends ": OPENROUTER PROCESSING" first; a comment is not a first byte, so
     # the request can still move on when no event follows.
-    h = await timed_harness(make_harness, upstreams, first_byte_s=0.4)
-    upstreams["openrouter"].faults.append(Fault("stall_stream", seconds=3, after=0))
+    h = await timed_harness(make_harness, upstreams, first_byte_s=1)
+    upstreams["openrouter"].faults.append(Fault("stall_stream", seconds=5, after=0))
     status, _, raw = await post_raw(
         h, {"model": "gpt-4o", "stream": True, "messages": user("story")}
     )
@@ -131,8 +131,8 @@ async def test_headers_and_keepalive_comments_but_no_event_fails_over(
 async def test_a_stall_mid_stream_ends_with_an_idle_timeout_event(
     make_harness: HarnessFactory, upstreams: dict[str, Emulator]
 ) -> None:
-    h = await timed_harness(make_harness, upstreams, first_byte_s=2, idle_s=0.3)
-    upstreams["openrouter"].faults.append(Fault("stall_stream", seconds=3, after=2))
+    h = await timed_harness(make_harness, upstreams, first_byte_s=3, idle_s=0.3)
+    upstreams["openrouter"].faults.append(Fault("stall_stream", seconds=5, after=2))
     stream = await h.client.chat.completions.create(
         model="gpt-4o", messages=user("story"), stream=True
     )
@@ -223,7 +223,7 @@ async def test_a_malformed_event_mid_stream_is_never_relayed(
     make_harness: HarnessFactory, upstreams: dict[str, Emulator]
 ) -> None:
     h = await timed_harness(make_harness, upstreams)
-    upstreams["openrouter"].faults.append(Fault("malformed", after=2, seconds=0.3))
+    upstreams["openrouter"].faults.append(Fault("malformed", after=2, seconds=0.5))
     status, _, raw = await post_raw(
         h, {"model": "gpt-4o", "stream": True, "messages": user("story")}
     )
@@ -239,7 +239,7 @@ async def test_translated_stream_with_a_malformed_event_ends_in_the_app_format(
     # OpenAI client, Anthropic upstream (PII: Anthropic direct is allowed): the translator
     # itself meets the broken event.
     h = await timed_harness(make_harness, upstreams)
-    upstreams["anthropic"].faults.append(Fault("malformed", after=3, seconds=0.3))
+    upstreams["anthropic"].faults.append(Fault("malformed", after=3, seconds=0.5))
     status, _, raw = await post_raw(
         h, {"model": "claude-sonnet-5", "stream": True, "messages": user(f"to {EMAIL}")}
     )
