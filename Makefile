@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit policy-test bench clean
+.PHONY: demo test lint typecheck unit policy-test bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint typecheck policy-test unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
+
+# Optional in CI: five minutes at a steady rate, RSS and file descriptors over time (JSON).
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

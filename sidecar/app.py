@@ -21,11 +21,13 @@ from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
 from sidecar.api.openai import CHAT_COMPLETIONS, EMBEDDINGS
 from sidecar.audit import AuditLog
+from sidecar.breaker import Breakers
 from sidecar.catalog import Catalog
 from sidecar.classify import Classifier
 from sidecar.config import Config, config_revision
 from sidecar.credentials import load_credential
 from sidecar.dispatch import Dispatcher
+from sidecar.limits import InFlight, body_timeout
 from sidecar.metrics import Metrics
 from sidecar.pipeline import ANTHROPIC_BETA_HEADER, DECLARED_HEADER, Pipeline
 from sidecar.policy.model import PolicyEngine
@@ -45,10 +47,18 @@ class Sidecar:
     policy: PolicyRuntime
     audit: AuditLog
     pipeline: Pipeline
+    admission: InFlight
+    breakers: Breakers
+    draining: bool = False
+    """Set on SIGTERM: /readyz answers 503 so no new traffic is sent here."""
 
     @property
     def engine(self) -> PolicyEngine:
         return self.policy.engine
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.pipeline.dispatcher
 
     @classmethod
     def build(
@@ -75,18 +85,27 @@ class Sidecar:
         audit = AuditLog(
             config.audit, audit_stream, metrics=metrics, environ=env, config_revision=revision
         )
+        admission = InFlight(config.limits.max_in_flight)
+        metrics.in_flight_limit.set(config.limits.max_in_flight)
+        breakers = Breakers(metrics)
+        for model in catalog.models.values():  # every route's gauge exists from the start
+            for cand in model.candidates:
+                breakers.route(cand.id, cand.upstream.config.circuit_breaker)
         pipeline = Pipeline(
             limits=config.limits,
             catalog=catalog,
             classifier=Classifier.from_config(config.classification),
             engine=policy.engine,
-            dispatcher=Dispatcher(metrics),
+            dispatcher=Dispatcher(metrics, breakers=breakers),
             audit=audit,
             metrics=metrics,
             workload=resolve_workload(config.workload, env),
             masks=dict(config.classification.masks),
+            admission=admission,
         )
-        return cls(config, metrics, upstreams, catalog, policy, audit, pipeline)
+        return cls(
+            config, metrics, upstreams, catalog, policy, audit, pipeline, admission, breakers
+        )
 
     async def start(self) -> None:
         await self.audit.start()
@@ -117,11 +136,16 @@ class Sidecar:
         return handle
 
     async def _serve(self, api: ClientApi, request: web.Request) -> web.StreamResponse:
+        limits = self.config.limits
+
         async def read() -> bytes:
             try:
-                return await request.read()
+                async with asyncio.timeout(limits.body_timeout_s):
+                    return await request.read()
             except web.HTTPRequestEntityTooLarge:
                 raise BodyTooLarge() from None
+            except TimeoutError:  # a client trickling its body must not hold a slot
+                raise body_timeout(limits.body_timeout_s) from None
 
         inbound = Inbound(
             content_type=request.content_type,
@@ -173,9 +197,12 @@ class Sidecar:
 
     async def _readyz(self, request: web.Request) -> web.Response:
         providers = {name: up.available for name, up in self.upstreams.items()}
-        ready = self.engine.ready
+        ready = self.engine.ready and not self.draining
         body = {
             "ready": ready,
+            "draining": self.draining,
+            "in_flight": self.admission.count,
+            "circuits": self.breakers.states(),
             "policy": {
                 "engine": self.engine.name,
                 "revision": self.engine.revision,

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "LLM_ROUTER__"
 """Environment overrides: LLM_ROUTER__listen__port=8081 sets listen.port."""
@@ -45,9 +53,36 @@ class Compliance(_Strict):
 
 
 class Timeouts(_Strict):
-    connect: float = Field(5.0, gt=0)
-    first_byte: float = Field(60.0, gt=0)
-    total: float = Field(600.0, gt=0)
+    """Upstream deadlines in seconds. A slow or silent upstream must never hold a request
+    (and its in-flight slot) forever, and an attempt that times out before the first byte
+    reached the app can still fail over. The names without `_s` are accepted as aliases
+    for configs written before `idle_s` existed."""
+
+    connect_s: float = Field(5.0, gt=0, validation_alias=AliasChoices("connect_s", "connect"))
+    """TCP connect to the upstream."""
+    first_byte_s: float = Field(
+        60.0, gt=0, validation_alias=AliasChoices("first_byte_s", "first_byte")
+    )
+    """From sending the request to the response headers and, for a stream, its first event
+    (models can think for a while before the first token)."""
+    idle_s: float | None = Field(None, gt=0)
+    """Longest silence between two chunks of a response once it has started; unset, the
+    same as `first_byte_s`."""
+    total_s: float = Field(600.0, gt=0, validation_alias=AliasChoices("total_s", "total"))
+    """The whole attempt, streams included; it caps the other three."""
+
+    @property
+    def idle(self) -> float:
+        return self.first_byte_s if self.idle_s is None else self.idle_s
+
+
+class CircuitBreakerConfig(_Strict):
+    """Per route: after `failures` consecutive failures (connect errors, timeouts, 5xx,
+    malformed responses, broken streams) the route is skipped for `cooldown_s`; then one
+    request probes it, and a success closes the circuit again."""
+
+    failures: int = Field(5, ge=1)
+    cooldown_s: float = Field(30.0, gt=0)
 
 
 class ProviderConfig(_Strict):
@@ -58,6 +93,7 @@ class ProviderConfig(_Strict):
     api_key_file: Path | None = None
     compliance: Compliance = Compliance()
     timeouts: Timeouts = Timeouts()
+    circuit_breaker: CircuitBreakerConfig = CircuitBreakerConfig()
     headers: dict[str, str] = Field(default_factory=dict)
     """Static extra headers, e.g. OpenRouter's HTTP-Referer / X-Title attribution."""
     api_version: str | None = None
@@ -244,8 +280,28 @@ class ClassificationConfig(_Strict):
 
 
 class Limits(_Strict):
+    """What one app-facing request may cost the sidecar. Anything beyond gets a 4xx in the
+    app's own API format and is never forwarded."""
+
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    max_json_depth: int = Field(64, gt=1, le=512)
+    max_depth: int = Field(
+        64, gt=1, le=512, validation_alias=AliasChoices("max_depth", "max_json_depth")
+    )
+    """JSON nesting depth (`max_json_depth` is accepted as an alias)."""
+    max_messages: int = Field(2048, ge=1)
+    """Messages in one chat or Messages request (OpenAI's own ceiling by default)."""
+    max_in_flight: int = Field(256, ge=1)
+    """Requests inside the sidecar at once; beyond it the app gets 429 with Retry-After at
+    once. Nothing queues, so memory stays bounded however hard the app pushes."""
+    header_timeout_s: float = Field(10.0, gt=0)
+    """A connection must deliver complete request headers within this time of opening, or of
+    its previous response (so it also bounds idle keep-alive connections)."""
+    body_timeout_s: float = Field(30.0, gt=0)
+    """Reading the whole request body; a slower client gets 408."""
+
+    @property
+    def max_json_depth(self) -> int:
+        return self.max_depth
 
 
 class WorkloadConfig(_Strict):
@@ -268,6 +324,9 @@ class Config(_Strict):
     limits: Limits = Limits()
     workload: WorkloadConfig = WorkloadConfig()
     classification: ClassificationConfig = ClassificationConfig()
+    shutdown_grace_s: float = Field(25.0, ge=0)
+    """After SIGTERM: how long in-flight requests and streams may take to finish. Keep it
+    below the pod's terminationGracePeriodSeconds (30 by default)."""
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -4,11 +4,16 @@ The dispatcher receives an already-filtered plan (one entry per allowed route, i
 order) and never looks anything up by itself, so no retry path can reach a route the policy
 did not allow. It moves on to the next route on connect errors, timeouts, 429, 5xx and
 upstream credential rejections, but only before the first byte has reached the app: for a
-non-streamed call that is the whole body, for a stream the first chunk.
+non-streamed call that is the whole body, for a stream the first data event.
+
+Each attempt runs under its provider's deadlines (first byte, idle gap, total) and its
+route's circuit breaker: a route whose circuit is open is skipped, which can only shorten
+the list of allowed routes, never lengthen it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,10 +21,12 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from sidecar.audit import Attempt
+from sidecar.breaker import Breakers, CircuitBreaker, retry_after_header
 from sidecar.errors import RouterError
 from sidecar.metrics import Metrics
 from sidecar.providers.base import Translator
 from sidecar.providers.upstream import Upstream
+from sidecar.relay import MalformedResponse, UpstreamStream
 
 MAX_ERROR_BODY = 64 * 1024
 FAILOVER_STATUSES = frozenset({401, 403, 408, 409, 429})
@@ -46,9 +53,20 @@ class Opened:
     status: int
     headers: dict[str, str]
     body: bytes
-    response: aiohttp.ClientResponse | None = None
+    stream: UpstreamStream | None = None
     upstream_seconds: float = 0.0
     ttfb_seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class _Result:
+    """What one attempt came to, before it is recorded."""
+
+    outcome: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    stream: UpstreamStream | None = None
 
 
 @dataclass(slots=True)
@@ -69,19 +87,51 @@ def _outcome(status: int) -> str:
     return "ok"
 
 
+FAILURES = frozenset({"server_error", "timeout", "connect_error", "malformed"})
+"""Attempt outcomes that count against a route's circuit breaker. `ok` and
+`client_error` (the upstream answered sensibly) count for it; 429 and credential
+rejections are neither: they say "slow down" or "fix the key", not "broken"."""
+
+
 class Dispatcher:
-    def __init__(self, metrics: Metrics, clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.perf_counter,
+        breakers: Breakers | None = None,
+    ) -> None:
         self.metrics = metrics
         self.clock = clock
+        self.breakers = breakers if breakers is not None else Breakers(metrics)
+        self.streams: set[UpstreamStream] = set()
+        """Streams being relayed, so that shutdown can end them after its grace period."""
+        self.closing = False
 
     async def open(self, plans: list[Plan], stream: bool, log: DispatchLog) -> Opened:
         for index, plan in enumerate(plans):
+            if self.closing:
+                break
             if index and log.attempts and log.attempts[-1].outcome != "ok":
                 self.metrics.failovers.inc()
             opened = await self._attempt(plan, stream, log)
             if opened is not None:
                 return opened
-        raise _all_failed(log.attempts)
+        if self.closing:
+            raise RouterError(
+                503,
+                "shutting_down",
+                "the router is shutting down",
+                kind="api_error",
+                headers={"Retry-After": "1"},
+            )
+        raise _all_failed(log.attempts, self._retry_after(plans))
+
+    def abort(self) -> None:
+        """Shutdown's grace period is over: no new attempts, and every stream still being
+        relayed ends with a `shutting_down` error event."""
+        self.closing = True
+        for relayed in list(self.streams):
+            relayed.abort()
 
     async def _attempt(self, plan: Plan, stream: bool, log: DispatchLog) -> Opened | None:
         up = plan.upstream
@@ -90,52 +140,103 @@ class Dispatcher:
         if key is None or up.session is None:
             self._record(log, plan, "unavailable", None, started)
             return None
+        breaker = self.breakers.route(plan.route_id, up.config.circuit_breaker)
+        if not breaker.admit():
+            self.metrics.circuit_skips.labels(route=plan.route_id).inc()
+            self._record(log, plan, "circuit_open", None, started)
+            return None
+        try:
+            result = await self._exchange(plan, stream, key, breaker)
+        except TimeoutError:
+            result = _Result("timeout")
+        except MalformedResponse:
+            result = _Result("malformed")
+        except (aiohttp.ClientError, OSError):
+            result = _Result("connect_error")
+        except BaseException:  # the app went away: no verdict on the route
+            breaker.release()
+            raise
+        _verdict(breaker, result.outcome)
+        self._record(log, plan, result.outcome, result.status, started)
+        if result.outcome == "client_error":
+            assert result.status is not None
+            try:
+                status, body = plan.translator.error(result.status, result.body)
+            except Exception:  # an unreadable error body: the pipeline renders its own
+                status, body = result.status, b""
+            headers = {"content-type": "application/json"}
+            return self._opened(plan, status, headers, body, log, started)
+        if result.outcome != "ok":
+            return None
+        assert result.status is not None
+        opened = self._opened(plan, result.status, result.headers, result.body, log, started)
+        if result.stream is not None:
+            opened.stream = result.stream
+            self.streams.add(result.stream)
+        return opened
+
+    async def _exchange(
+        self, plan: Plan, stream: bool, key: str, breaker: CircuitBreaker
+    ) -> _Result:
+        """One request to one upstream, under its deadlines: headers and, for a stream, the
+        first data event within `first_byte_s`; a body with no gap over `idle_s`; all of it
+        within `total_s`."""
+        up = plan.upstream
+        assert up.session is not None
+        limits = up.config.timeouts
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        deadline = now + limits.total_s
         response: aiohttp.ClientResponse | None = None
         try:
-            response = await up.session.post(
-                plan.url,
-                data=plan.body(),
-                headers=up.headers(key, stream, plan.anthropic_beta),
-                timeout=up.timeout(),
-            )
-            status = response.status
-            outcome = _outcome(status)
-            if outcome != "ok":
-                body = await response.content.read(MAX_ERROR_BODY)
-                response.release()
-                response = None
-                self._record(log, plan, outcome, status, started)
-                if outcome == "client_error":
-                    status, body = plan.translator.error(status, body)
-                    return self._opened(
-                        plan, status, {"content-type": "application/json"}, body, log, started
+            async with asyncio.timeout_at(min(now + limits.first_byte_s, deadline)):
+                response = await up.session.post(
+                    plan.url,
+                    data=plan.body(),
+                    headers=up.headers(key, stream, plan.anthropic_beta),
+                    timeout=up.timeout(),
+                )
+                status = response.status
+                outcome = _outcome(status)
+                if outcome != "ok":
+                    body = await response.content.read(MAX_ERROR_BODY)
+                    response.release()
+                    return _Result(outcome, status, body=body)
+                headers = plan.translator.response_headers(response.headers)
+                if stream:
+                    relayed = UpstreamStream(
+                        plan.route_id,
+                        response,
+                        plan.translator,
+                        idle_s=limits.idle,
+                        deadline=deadline,
+                        on_failure=self._stream_failed(breaker, up.name),
+                        on_close=self.streams.discard,
                     )
-                return None
-            headers = plan.translator.response_headers(response.headers)
-            if not stream:
-                body = plan.translator.response_body(await response.read())
-                response.release()
-                response = None
-                self._record(log, plan, "ok", status, started)
-                return self._opened(plan, status, headers, body, log, started)
-            first = b""
-            while not first:
-                chunk = await response.content.readany()
-                if not chunk:
-                    raise aiohttp.ClientPayloadError("stream ended before its first event")
-                first = plan.translator.response_chunk(chunk)
-            self._record(log, plan, "ok", status, started)
-            opened = self._opened(plan, status, headers, first, log, started)
-            opened.response, response = response, None
-            return opened
-        except TimeoutError:
-            self._record(log, plan, "timeout", None, started)
-        except (aiohttp.ClientError, OSError):
-            self._record(log, plan, "connect_error", None, started)
-        finally:
+                    first = await relayed.first()
+                    return _Result("ok", status, headers, first, relayed)
+            raw = await _read_body(response, limits.idle, deadline)
+            return _Result("ok", status, headers, _translate_body(plan.translator, raw))
+        except BaseException:
             if response is not None:
                 response.close()
-        return None
+            raise
+
+    def _stream_failed(self, breaker: CircuitBreaker, provider: str) -> Callable[[str], None]:
+        def failed(code: str) -> None:
+            breaker.failure()
+            self.metrics.stream_failures.labels(provider=provider, code=code).inc()
+
+        return failed
+
+    def _retry_after(self, plans: list[Plan]) -> float:
+        """When the earliest of the skipped routes may be tried again."""
+        waits = [
+            b.retry_after()
+            for b in (self.breakers.get(p.route_id) for p in plans)
+            if b is not None and b.retry_after() > 0
+        ]
+        return min(waits, default=0.0)
 
     def _opened(
         self,
@@ -163,7 +264,44 @@ class Dispatcher:
         self.metrics.upstream_attempts.labels(provider=up.name, outcome=outcome).inc()
 
 
-def _all_failed(attempts: list[Attempt]) -> RouterError:
+def _verdict(breaker: CircuitBreaker, outcome: str | None) -> None:
+    if outcome in ("ok", "client_error"):
+        breaker.success()
+    elif outcome in FAILURES:
+        breaker.failure()
+    else:  # 429, credentials, or the app went away (None): no verdict
+        breaker.release()
+
+
+async def _read_body(response: aiohttp.ClientResponse, idle: float, deadline: float) -> bytes:
+    """A non-streamed body, with at most `idle` seconds between its chunks."""
+    loop = asyncio.get_running_loop()
+    parts: list[bytes] = []
+    while True:
+        async with asyncio.timeout_at(min(loop.time() + idle, deadline)):
+            chunk = await response.content.readany()
+        if not chunk:
+            break
+        parts.append(chunk)
+    response.release()
+    return b"".join(parts)
+
+
+def _translate_body(translator: Translator, raw: bytes) -> bytes:
+    """A 200 body the translator cannot read, or that is not a complete response of the
+    upstream's API, is the upstream's fault: the route failed and the next one may serve."""
+    try:
+        body = translator.response_body(raw)
+    except Exception as exc:  # never let upstream bytes crash a request
+        raise MalformedResponse(
+            f"the response could not be translated ({type(exc).__name__})"
+        ) from None
+    if not translator.complete:
+        raise MalformedResponse("the response is not a JSON object")
+    return body
+
+
+def _all_failed(attempts: list[Attempt], retry_after: float = 0.0) -> RouterError:
     summary = ", ".join(
         f"{a.route} ({a.outcome}{' ' + str(a.status) if a.status else ''})" for a in attempts
     )
@@ -172,6 +310,15 @@ def _all_failed(attempts: list[Attempt]) -> RouterError:
         return RouterError(
             503, "no_route_available", f"no allowed route is available: {summary}", kind="api_error"
         )
+    if outcomes <= {"circuit_open", "unavailable"}:
+        return RouterError(
+            503,
+            "circuit_open",
+            f"every allowed route is failing and paused (circuit open): {summary}",
+            kind="api_error",
+            headers={"Retry-After": retry_after_header(retry_after)},
+        )
+    outcomes.discard("circuit_open")
     if outcomes <= {"timeout", "unavailable"}:
         return RouterError(
             504, "upstream_timeout", f"all allowed routes timed out: {summary}", kind="api_error"

@@ -50,6 +50,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self._reliability_collectors(r)
         self.requests = Counter(
             "llm_router_requests",
             "Requests handled, by API, outcome route and decision.",
@@ -247,3 +248,49 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+    # ---- reliability: circuit breakers, admission, streams, shutdown ---------------------
+
+    def _reliability_collectors(self, r: CollectorRegistry) -> None:
+        self.circuit_state = Gauge(
+            "llm_router_circuit_state",
+            "Circuit breaker state per route: 0 closed, 1 half-open, 2 open.",
+            ["route"],
+            registry=r,
+        )
+        self.circuit_transitions = Counter(
+            "llm_router_circuit_transitions",
+            "Circuit breaker state changes per route, by the state entered.",
+            ["route", "state"],
+            registry=r,
+        )
+        self.circuit_skips = Counter(
+            "llm_router_circuit_open_skips",
+            "Allowed routes skipped because their circuit was open.",
+            ["route"],
+            registry=r,
+        )
+        self.rejected = Counter(
+            "llm_router_rejected_requests",
+            "Requests refused before any processing, by reason (too_many_requests, shutting_down).",
+            ["reason"],
+            registry=r,
+        )
+        self.in_flight_limit = Gauge(
+            "llm_router_in_flight_limit",
+            "The configured limits.max_in_flight.",
+            registry=r,
+        )
+        self.stream_failures = Counter(
+            "llm_router_stream_failures",
+            "Streams that failed after their first byte reached the app, by provider and "
+            "error code (upstream_stream_cut, upstream_stream_timeout, upstream_malformed, "
+            "upstream_stream_error, shutting_down).",
+            ["provider", "code"],
+            registry=r,
+        )
+        self.draining = Gauge(
+            "llm_router_draining",
+            "1 while the sidecar drains after SIGTERM (readiness is false).",
+            registry=r,
+        )

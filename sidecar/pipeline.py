@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import orjson
 import structlog
 
@@ -30,10 +29,12 @@ from sidecar.classify.model import Classification
 from sidecar.config import Limits
 from sidecar.dispatch import Dispatcher, DispatchLog, Opened, Plan
 from sidecar.errors import RouterError
+from sidecar.limits import InFlight, check_message_count
 from sidecar.metrics import OTHER, Metrics
 from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
 from sidecar.providers.base import UnsupportedFeature
 from sidecar.providers.upstream import UnsupportedRoute
+from sidecar.relay import UpstreamStream
 from sidecar.workload import Workload
 
 log = structlog.get_logger("llm_router.pipeline")
@@ -67,6 +68,8 @@ class _Trip:
     upstream_ttfb: float | None = None
     usage: dict[str, int] | None = None
     disconnected: bool = False
+    upstream_stream: UpstreamStream | None = None
+    """Closed when the request ends, even if the app never read the stream."""
 
 
 def build_policy_input(
@@ -116,8 +119,10 @@ class Pipeline:
         metrics: Metrics,
         workload: Workload,
         masks: dict[str, str] | None = None,
+        admission: InFlight | None = None,
     ) -> None:
         self.masks = masks or {}
+        self.admission = admission if admission is not None else InFlight(limits.max_in_flight)
         self.limits = limits
         self.catalog = catalog
         self.classifier = classifier
@@ -136,8 +141,14 @@ class Pipeline:
             api, time.perf_counter(), AuditRecord(decision_id, api.name, self._workload_view)
         )
         self.metrics.inflight.inc()
+        admitted = self.admission.try_acquire()
         try:
             try:
+                if not admitted:  # refused at once, before even reading the body
+                    trip.decision = "rejected"
+                    err = self.admission.rejection()
+                    self.metrics.rejected.labels(reason=err.code).inc()
+                    raise err
                 reply = await self._journey(api, inbound, trip)
             except RouterError as err:
                 reply = self._error_reply(trip, err)
@@ -155,6 +166,10 @@ class Pipeline:
             trip.disconnected = True
             raise
         finally:
+            if trip.upstream_stream is not None:
+                trip.upstream_stream.close()
+            if admitted:
+                self.admission.release()
             self.metrics.inflight.dec()
             self._finish(trip)
 
@@ -164,6 +179,7 @@ class Pipeline:
         raw = await self._read(inbound)
         trip.record.content = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
         parsed = api.parse(raw, self.limits.max_json_depth)
+        check_message_count(parsed.body, self.limits.max_messages)
         trip.record.stream = parsed.stream
         declared = self._declared(inbound)
 
@@ -342,6 +358,12 @@ class Pipeline:
             except (UnsupportedRoute, UnsupportedFeature) as exc:
                 skipped.append(f"{route_id}: {exc}")
                 continue
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+                # A field of a shape the parser let through but the translator cannot read:
+                # skip the route rather than send a half-translated body.
+                log.warning("translation_failed", route=route_id, error_type=type(exc).__name__)
+                skipped.append(f"{route_id}: a field has a shape this route cannot take")
+                continue
             up.apply_obligations(translated, prefs)
             plans.append(Plan(route_id, up, url, translator, _serializer(translated), inbound_beta))
         if skipped:
@@ -368,51 +390,36 @@ class Pipeline:
             DECISION_HEADER: trip.record.decision_id,
             ROUTE_HEADER: plan.route_id,
         }
-        if opened.response is None:
+        if opened.stream is None:
             trip.usage = plan.translator.usage.to_dict()
+            body = opened.body
             if opened.status >= 400:
                 trip.error_code = "upstream_client_error"
-            return Reply(opened.status, headers, opened.body)
+                body = _relayable_error(api, opened.status, body, trip.record.decision_id)
+            return Reply(opened.status, headers, body)
+        trip.upstream_stream = opened.stream
         return Reply(opened.status, headers, stream=self._relay(api, opened, trip))
 
     async def _relay(
         self, api: ClientApi, opened: Opened, trip: _Trip
     ) -> AsyncGenerator[bytes, None]:
-        response = opened.response
-        assert response is not None
-        translator = opened.plan.translator
+        stream = opened.stream
+        assert stream is not None
         failure: RouterError | None = None
         try:
             yield opened.body
-            while chunk := await response.content.readany():
-                out = translator.response_chunk(chunk)
-                if out:
-                    yield out
-            tail = translator.response_end()
-            if tail:
-                yield tail
-            if not translator.complete:
-                failure = RouterError(
-                    502,
-                    "upstream_stream_cut",
-                    "the upstream ended the stream early",
-                    kind="api_error",
-                )
-        except aiohttp.ClientPayloadError:
-            failure = RouterError(
-                502, "upstream_stream_cut", "the upstream ended the stream early", kind="api_error"
+            while chunk := await stream.next():
+                yield chunk
+        except RouterError as err:  # the stream failed after its first byte: no failover
+            failure = err
+        except Exception as exc:  # a bug: end the stream in the app's format all the same
+            log.error(
+                "internal_error", decision_id=trip.record.decision_id, error_type=type(exc).__name__
             )
-        except TimeoutError:
-            failure = RouterError(
-                504, "upstream_stream_timeout", "the upstream stream stalled", kind="api_error"
-            )
-        except aiohttp.ClientError:
-            failure = RouterError(
-                502, "upstream_stream_error", "the upstream stream failed", kind="api_error"
-            )
+            failure = RouterError(500, "internal_error", "the router failed", kind="api_error")
         finally:
-            response.close()
-            trip.usage = translator.usage.to_dict()
+            stream.close()
+            trip.usage = stream.translator.usage.to_dict()
         if failure is not None:
             trip.error_code = failure.code
             yield api.stream_error(failure, trip.record.decision_id)
@@ -485,3 +492,20 @@ class Pipeline:
                 tokens.labels(provider=provider, model=model, type="completion").inc(
                     trip.usage["completion_tokens"]
                 )
+
+
+def _relayable_error(api: ClientApi, status: int, body: bytes, decision_id: str) -> bytes:
+    """An upstream's 4xx body is relayed as it is, unless it is not a JSON error object: the
+    app's SDK must always get an error it can parse."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+        return body
+    err = RouterError(
+        status,
+        "upstream_client_error",
+        f"the upstream rejected the request with status {status}",
+    )
+    return api.error_body(err, decision_id)

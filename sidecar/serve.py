@@ -1,7 +1,8 @@
-"""Runs a Sidecar: the app-facing listener, the admin listener, and a clean shutdown.
+"""Runs a Sidecar: the app-facing listener, the admin listener, and a graceful shutdown.
 
-On SIGTERM the sidecar stops accepting, lets in-flight requests finish within the grace
-period, flushes the audit sink and exits 0, as Kubernetes expects of a container.
+On SIGTERM the sidecar drains (see shutdown.py): readiness false, listener closed,
+in-flight requests and streams finish within `shutdown_grace_s`, the audit sink is flushed,
+and the process exits 0, as Kubernetes expects of a container.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import structlog
 from aiohttp import web
 
 from sidecar.app import Sidecar
+from sidecar.shutdown import DrainReport, drain
 
 log = structlog.get_logger("llm_router.serve")
 
-SHUTDOWN_GRACE = 30.0
-"""Seconds in-flight requests get to finish after SIGTERM (below the pod's grace period)."""
+CLOSE_TIMEOUT = 2.0
+"""Once drained, how long aiohttp may still take to finish writing responses."""
 
 
 class Running:
@@ -25,28 +27,57 @@ class Running:
 
     def __init__(self, sidecar: Sidecar) -> None:
         self.sidecar = sidecar
-        self._runners: list[web.AppRunner] = []
+        self._app_runner: web.AppRunner | None = None
+        self._admin_runner: web.AppRunner | None = None
         self.app_url = ""
         self.admin_url = ""
+        self._stopped: DrainReport | None = None
 
     async def start(self) -> Running:
         cfg = self.sidecar.config
         await self.sidecar.start()
         # handler_cancellation: a client that disconnects cancels its upstream request.
-        app_runner = web.AppRunner(self.sidecar.app(), handler_cancellation=True, access_log=None)
-        admin_runner = web.AppRunner(self.sidecar.admin_app(), access_log=None)
-        for runner in (app_runner, admin_runner):
-            await runner.setup()
-            self._runners.append(runner)
-        self.app_url = await _site(app_runner, cfg.listen.host, cfg.listen.port)
-        self.admin_url = await _site(admin_runner, cfg.admin.host, cfg.admin.port)
+        # keepalive_timeout: aiohttp closes a connection that has not delivered a complete
+        # request within it (from its opening or its previous response): the header timeout.
+        self._app_runner = web.AppRunner(
+            self.sidecar.app(),
+            handler_cancellation=True,
+            access_log=None,
+            keepalive_timeout=cfg.limits.header_timeout_s,
+            shutdown_timeout=CLOSE_TIMEOUT,
+        )
+        self._admin_runner = web.AppRunner(
+            self.sidecar.admin_app(), access_log=None, shutdown_timeout=CLOSE_TIMEOUT
+        )
+        await self._app_runner.setup()
+        await self._admin_runner.setup()
+        self.app_url = await _site(self._app_runner, cfg.listen.host, cfg.listen.port)
+        self.admin_url = await _site(self._admin_runner, cfg.admin.host, cfg.admin.port)
         return self
 
-    async def stop(self) -> None:
-        for runner in self._runners:
-            await runner.cleanup()
-        self._runners.clear()
-        await self.sidecar.close()
+    async def stop(self, grace_s: float = 0.0) -> DrainReport:
+        """Drain (see shutdown.py), giving in-flight requests up to `grace_s` seconds. Once
+        stopped, stopping again changes nothing."""
+        if self._stopped is None:
+            self._stopped = await drain(self, grace_s)
+        return self._stopped
+
+    async def close_listener(self) -> None:
+        """Refuse new connections on the app-facing port; close idle keep-alive ones (busy
+        ones close after their current response)."""
+        runner = self._app_runner
+        if runner is None:
+            return
+        for site in list(runner.sites):
+            await site.stop()
+        if runner.server is not None:
+            runner.server.pre_shutdown()
+
+    async def close_runners(self) -> None:
+        for runner in (self._app_runner, self._admin_runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._app_runner = self._admin_runner = None
 
 
 async def _site(runner: web.AppRunner, host: str, port: int) -> str:
@@ -74,5 +105,5 @@ async def serve_forever(sidecar: Sidecar) -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("stopping")
-    await running.stop()
+    await running.stop(sidecar.config.shutdown_grace_s)
     log.info("stopped")

@@ -21,6 +21,7 @@ ERROR_TYPES = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    408: "invalid_request_error",
     413: "request_too_large",
     415: "invalid_request_error",
     429: "rate_limit_error",
@@ -52,7 +53,9 @@ def _check_messages(body: dict[str, Any]) -> None:
         raise bad_request("messages: Field required (a non-empty list)", param="messages")
     for i, msg in enumerate(messages):
         where = f"messages.{i}"
-        if not isinstance(msg, dict) or msg.get("role") not in ROLES:
+        if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
+            raise bad_request(f"{where}.role: must be 'user' or 'assistant'", param="messages")
+        if msg["role"] not in ROLES:
             raise bad_request(f"{where}.role: must be 'user' or 'assistant'", param="messages")
         _check_blocks(msg.get("content"), where)
     system = body.get("system")

@@ -79,7 +79,8 @@ def _check_messages(messages: Any) -> None:
         where = f"messages[{i}]"
         if not isinstance(msg, dict):
             raise bad_request(f"'{where}' must be an object", param="messages")
-        if msg.get("role") not in ROLES:
+        role = msg.get("role")
+        if not isinstance(role, str) or role not in ROLES:
             raise bad_request(f"'{where}.role' must be one of {sorted(ROLES)}", param="messages")
         _check_content(msg.get("content"), where)
         if "tool_calls" in msg and msg["tool_calls"] is not None:

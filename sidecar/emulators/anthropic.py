@@ -6,7 +6,8 @@ tokens, the documented SSE sequence (`message_start`, `content_block_start`, `pi
 `content_block_delta` with `text_delta` / `input_json_delta` / `thinking_delta`,
 `content_block_stop`, `message_delta`, `message_stop`), `input_json_delta` fragments split
 mid-token, error bodies `{"type": "error", "error": {"type", "message"}}` with their status
-codes (529 `overloaded_error` included), and `/v1/messages/count_tokens`.
+codes (529 `overloaded_error` included), and `/v1/messages/count_tokens`. It misbehaves on
+request like the OpenAI emulator (the same `Fault` kinds, scripted or at random).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sidecar.emulators.openai import Fault, ReceivedRequest
+from sidecar.emulators.openai import Fault, FaultSource, ReceivedRequest
+from sidecar.emulators.streaming import write_events
+
+MALFORMED_JSON = b'{"id": "msg_broken", "type": "message", "content": [{"type": "text", '
+MALFORMED_EVENT = b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -66,6 +71,7 @@ class AnthropicEmulator:
         self.received: list[ReceivedRequest] = []
         self.faults: deque[Fault] = deque()
         self.fail_always: Fault | None = None
+        self.chaos: FaultSource | None = None
         self.base_url = ""
         self._runner: web.AppRunner | None = None
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -74,7 +80,9 @@ class AnthropicEmulator:
         self.app = app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -136,8 +144,12 @@ class AnthropicEmulator:
             return None, self._error(400, "messages: Field required")
         return parsed, None
 
-    async def _fault(self, request: web.Request) -> tuple[Fault | None, web.Response | None]:
+    async def _fault(
+        self, request: web.Request, raw: bytes
+    ) -> tuple[Fault | None, web.Response | None]:
         fault = self.faults.popleft() if self.faults else self.fail_always
+        if fault is None and self.chaos is not None:
+            fault = self.chaos(self.name, raw)
         if fault is None:
             return None, None
         if fault.kind == "status":
@@ -148,7 +160,7 @@ class AnthropicEmulator:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError
-        if fault.kind == "delay":
+        if fault.kind in ("delay", "slow_stream"):
             await asyncio.sleep(fault.seconds)
         return fault, None
 
@@ -167,11 +179,13 @@ class AnthropicEmulator:
         assert body is not None
         if not isinstance(body.get("max_tokens"), int):
             return self._error(400, "max_tokens: Field required")
-        fault, early = await self._fault(request)
+        fault, early = await self._fault(request, self.received[-1].body)
         if early is not None:
             return early
         message = self._answer(body)
         if not body.get("stream"):
+            if fault is not None and fault.kind == "malformed":
+                return web.Response(body=MALFORMED_JSON, content_type="application/json")
             return web.json_response(message, headers={"request-id": "req_" + uuid.uuid4().hex})
         return await self._stream(request, message, fault)
 
@@ -266,15 +280,7 @@ class AnthropicEmulator:
             }
         )
         await response.prepare(request)
-        for i, event in enumerate(events):
-            if fault is not None and fault.kind == "stall_stream" and i == 1:
-                await asyncio.sleep(fault.seconds)
-            if fault is not None and fault.kind == "cut_stream" and i == 2:
-                if request.transport is not None:
-                    request.transport.close()
-                return response
-            await response.write(event)
-        await response.write_eof()
+        await write_events(request, response, events, fault, MALFORMED_EVENT)
         return response
 
     def _block_events(self, index: int, block: dict[str, Any]) -> list[bytes]:

@@ -8,7 +8,8 @@ objects, SSE framing (`data: {...}\\n\\n` ending with `data: [DONE]`), the usage
 matching status codes and `retry-after` on 429. As OpenRouter it also names the provider
 that served each response and sends SSE keep-alive comments. It records every request it
 receives, so a test can prove what an upstream did (or did not) see, and it can be told to
-misbehave: fail with a status, drop the connection, be slow, stall or cut a stream.
+misbehave: fail with a status, drop the connection, be slow, stall or cut a stream, or send
+malformed JSON or SSE; scripted one fault at a time, or at random (see chaos.py).
 """
 
 from __future__ import annotations
@@ -20,13 +21,18 @@ import struct
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
 from aiohttp import web
 
-FaultKind = Literal["status", "reset", "delay", "stall_stream", "cut_stream"]
+from sidecar.emulators.streaming import write_events
+
+FaultKind = Literal[
+    "status", "reset", "delay", "stall_stream", "cut_stream", "malformed", "slow_stream"
+]
 
 _ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Invalid request."),
@@ -59,14 +65,28 @@ _SUCCESS_HEADERS = {
 class Fault:
     """One scripted misbehaviour. Queued in `OpenAIEmulator.faults` it serves the next
     `times` requests, in order; as `fail_always` it serves every request. A refused key
-    consumes none; the stream kinds affect streamed chat only."""
+    consumes none; the stream kinds affect streamed chat only.
+
+    `delay` waits `seconds` before answering; `slow_stream` waits `seconds` before every
+    stream event; `malformed` answers 200 with a truncated JSON body, or sends a stream
+    event whose data is not JSON after `after` events (default 1). A stream fault waits
+    `seconds` before it strikes (for `stall_stream` that is the stall)."""
 
     kind: FaultKind
     status: int = 500
     seconds: float = 0.0
     times: int = 1
     after: int | None = None
-    """Stream events sent before a stall (default 1) or a cut (default 2)."""
+    """Stream events sent before a stall (default 1), a cut (default 2) or a malformed
+    event (default 1)."""
+
+
+FaultSource = Callable[[str, bytes], "Fault | None"]
+"""Consulted for each request no scripted fault claims, with the emulator's name and the
+raw request body (see chaos.py)."""
+
+MALFORMED_JSON = b'{"id": "broken", "object": "chat.completion", "choices": [{"message": '
+MALFORMED_EVENT = b'data: {"id": "broken", "choices": [{"delta": {"content": "\n\n'
 
 
 @dataclass
@@ -116,6 +136,7 @@ class OpenAIEmulator:
         self.received: list[ReceivedRequest] = []
         self.faults: deque[Fault] = deque()
         self.fail_always: Fault | None = None
+        self.chaos: FaultSource | None = None
         self.base_url = ""
         self._head: tuple[Fault, int] | None = None
         self._runner: web.AppRunner | None = None
@@ -170,8 +191,10 @@ class OpenAIEmulator:
         extra = {"retry-after": "1", "x-ratelimit-remaining-requests": "0"} if status == 429 else {}
         return self._respond(status, error_body(status, message, **fields), **extra)
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self, raw: bytes) -> Fault | None:
         if not self.faults:
+            if self.fail_always is None and self.chaos is not None:
+                return self.chaos(self.name, raw)
             return self.fail_always
         head = self.faults[0]
         used = self._head[1] + 1 if self._head is not None and self._head[0] is head else 1
@@ -210,14 +233,14 @@ class OpenAIEmulator:
         if key != self.api_key:
             masked = f"Incorrect API key provided: {key[:3]}***{key[-4:]}."
             return self._error(401, masked, code="invalid_api_key"), parsed, None
-        fault = self._next_fault()
+        fault = self._next_fault(raw)
         if fault is not None and fault.kind == "status":
             return self._error(fault.status), parsed, fault
         if fault is not None and fault.kind == "reset":
             if request.transport is not None:
                 request.transport.abort()
             return web.Response(), parsed, fault  # never sent: the connection is gone
-        if fault is not None and fault.kind == "delay":
+        if fault is not None and fault.kind in ("delay", "slow_stream"):
             await asyncio.sleep(fault.seconds)
         if needs_body and not isinstance(parsed, dict):
             return self._error(400, _BAD_JSON), parsed, fault
@@ -260,6 +283,8 @@ class OpenAIEmulator:
             pieces = _split(answer, self.chunks)
             events = _chunks(head, pieces, tool_call, usage if include_usage else None)
             return await self._stream(request, fault, events, extra)
+        if fault is not None and fault.kind == "malformed":
+            return self._respond(200, MALFORMED_JSON, **_SUCCESS_HEADERS)
         message: dict[str, Any] = {"role": "assistant", "content": answer, "refusal": None}
         if tool_call:
             message.update(content=None, tool_calls=[tool_call])
@@ -276,21 +301,15 @@ class OpenAIEmulator:
         await response.prepare(request)
         if self.openrouter:  # OpenRouter's keep-alive comment; SSE clients skip it
             await response.write(b": OPENROUTER PROCESSING\n\n")
-        for i, data in enumerate(events):
-            if fault is not None and fault.kind == "stall_stream" and i == (fault.after or 1):
-                await asyncio.sleep(fault.seconds)
-            if fault is not None and fault.kind == "cut_stream" and i == (fault.after or 2):
-                if request.transport is not None:
-                    request.transport.close()  # what was written is flushed, then FIN
-                return response
-            await response.write(data)
-        await response.write_eof()
+        await write_events(request, response, events, fault, MALFORMED_EVENT)
         return response
 
     async def _embeddings(self, request: web.Request) -> web.Response:
-        early, body, _ = await self._admit(request)
+        early, body, fault = await self._admit(request)
         if early is not None:
             return early
+        if fault is not None and fault.kind == "malformed":
+            return self._respond(200, MALFORMED_JSON, **_SUCCESS_HEADERS)
         raw_input = body.get("input")
         inputs = [raw_input] if isinstance(raw_input, str) else list(raw_input or [])
         for param, missing in (("model", not body.get("model")), ("input", not inputs)):

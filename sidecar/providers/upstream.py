@@ -72,8 +72,11 @@ class Upstream:
         return self.credential.current() is not None
 
     def timeout(self) -> aiohttp.ClientTimeout:
-        t = self.config.timeouts
-        return aiohttp.ClientTimeout(total=t.total, connect=t.connect, sock_read=t.first_byte)
+        """aiohttp bounds the TCP connect; the dispatcher enforces the first-byte, idle and
+        total deadlines itself, since aiohttp's read timeout cannot tell them apart."""
+        return aiohttp.ClientTimeout(
+            total=None, connect=None, sock_read=None, sock_connect=self.config.timeouts.connect_s
+        )
 
     def url(self, endpoint: str, model: str) -> str:
         api = self.config.api
