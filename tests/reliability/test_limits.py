@@ -130,6 +130,7 @@ async def test_beyond_max_in_flight_is_429_at_once_and_counted(
         provider="none",
         decision="rejected",
         level="unknown",
+        model="other",
     )
     assert h.sidecar.admission.count == 0
 
