@@ -24,6 +24,7 @@ import hyperscan
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
+from sidecar.classify.detectors.base import has_context
 from sidecar.classify.gate import ContextGate
 from sidecar.classify.model import Finding, Segment
 from sidecar.classify.normalize import Normalized, char_offsets, normalize, prepare
@@ -174,6 +175,7 @@ class Scanner:
                         detector.narrow
                         or detector.whole
                         or (end < len(text) and text[end].isalnum())
+                        or (detector.continues is not None and detector.continues(text, end))
                     ):
                         # A shorter match may only end on a word boundary, and a `key = value`
                         # value is all or nothing: a cut-off prefix is no secret of its own.
@@ -247,10 +249,10 @@ class Scanner:
         value = text[start:end]
         if detector.validator is not None and not detector.validator(value):
             return None
-        if detector.context:
-            window = text[max(0, start - detector.context_window) : start].lower()
-            if not any(word in window for word in detector.context):
-                return None
+        if detector.context and not has_context(
+            text, start, detector.context, detector.context_window
+        ):
+            return None
         if detector.narrow is not None:
             a, b = detector.narrow(value)
             start, end = start + a, start + b

@@ -54,7 +54,9 @@ class ContextGate:
                 continue
             self.reach[index] = _SLACK * (width + detector.context_window)
             for word in detector.context:
-                self.expressions.append(re.escape(word).encode())
+                # The gate is a superset of the engine's check: the bare literal, no word
+                # boundaries, a stem's `*` dropped.
+                self.expressions.append(re.escape(word.removesuffix("*")).encode())
                 unicode = 0 if word.isascii() else hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
                 self.flags.append(hyperscan.HS_FLAG_CASELESS | unicode)
                 self._word_owner.append(index)

@@ -160,14 +160,29 @@ def jwt(value: str) -> bool:
     return isinstance(parsed, dict) and isinstance(parsed.get("alg"), str)
 
 
+_ITIN_GROUPS_SINCE_2011 = frozenset(f"{g:02d}" for g in range(50, 66))
+"""The IRS added groups 50-65 to the ITIN range in 2011 (Publication 1915); python-stdnum
+still knows only 70-88, 90-92 and 94-99."""
+
+
 def itin(value: str) -> bool:
-    return bool(_itin.is_valid(digits(value)))
+    """US ITIN: 9 digits, area 9xx, group 50-65, 70-88, 90-92 or 94-99."""
+    d = digits(value)
+    if len(d) == 9 and d[0] == "9" and d[3:5] in _ITIN_GROUPS_SINCE_2011:
+        return True
+    return bool(_itin.is_valid(d))
+
+
+_ABA_PREFIXES = frozenset(f"{p:02d}" for p in (*range(0, 13), *range(21, 33), *range(61, 73), 80))
+"""First two digits of an ABA routing number: 00-12 a Federal Reserve district, 21-32
+thrift institutions, 61-72 electronic transfers, 80 traveller's cheques."""
 
 
 def aba_routing(value: str) -> bool:
-    """ABA routing number: the 3-7-1 weighted checksum (stdnum's RTN)."""
+    """ABA routing number: a Federal Reserve prefix and the 3-7-1 weighted checksum
+    (stdnum's RTN, which checks only the sum)."""
     d = digits(value)
-    return len(d) == 9 and d != "000000000" and bool(_rtn.is_valid(d))
+    return len(d) == 9 and d != "000000000" and d[:2] in _ABA_PREFIXES and bool(_rtn.is_valid(d))
 
 
 def bic(value: str) -> bool:
@@ -228,8 +243,16 @@ _MONTHS = {
 }
 
 
+def _full_year(year: int, digits_given: int, today: date) -> int:
+    """A two-digit year of a birth date: this century unless that is in the future."""
+    if digits_given != 2:
+        return year
+    return 2000 + year if 2000 + year <= today.year else 1900 + year
+
+
 def calendar_date(value: str) -> bool:
-    """A real date between 1900 and today (a date of birth cannot be in the future)."""
+    """A real date between 1900 and today (a date of birth cannot be in the future); a
+    two-digit year (`3/28/73`) is read as the latest such year not in the future."""
     parts = [
         p
         for p in value.replace(",", " ")
@@ -239,6 +262,7 @@ def calendar_date(value: str) -> bool:
         .split()
         if p
     ]
+    today = date.today()
     try:
         if len(parts) != 3:
             return False
@@ -250,13 +274,14 @@ def calendar_date(value: str) -> bool:
         elif len(parts[0]) == 4:
             year, month, day = int(parts[0]), int(parts[1]), int(parts[2])
         else:
-            month, day, year = int(parts[0]), int(parts[1]), int(parts[2])
+            month, day = int(parts[0]), int(parts[1])
+            year = _full_year(int(parts[2]), len(parts[2]), today)
             if month > 12:  # day-first (European) order
                 month, day = day, month
         born = date(year, month, day)
     except (ValueError, IndexError):
         return False
-    return date(1900, 1, 1) <= born <= date.today()
+    return date(1900, 1, 1) <= born <= today
 
 
 def shannon_entropy(value: str) -> float:
@@ -278,26 +303,80 @@ _PLACEHOLDERS = (
     "<",
     "${",
     "{{",
-    "%s",
     "placeholder",
     "dummy",
     "sample",
+    "replace_me",
+    "replace-me",
+    "replaceme",
+    "change_me",
+    "changeit",
 )
+_NOT_SECRETS = frozenset(
+    {"required", "optional", "none", "null", "nil", "true", "false", "undefined", "string",
+     "hidden", "masked", "empty", "unset", "omitted", "default"}
+)  # fmt: skip
+"""Whole values that describe a field instead of filling it (`password: required`)."""
 
 
 def not_placeholder(value: str) -> bool:
     lowered = value.lower()
-    if len(set(lowered)) < 3:
+    if len(set(lowered)) < 3 or lowered.strip("\"'`") in _NOT_SECRETS:
         return False
-    return not any(p in lowered for p in _PLACEHOLDERS)
+    # A format string's "%s" is lower-case; "0rbit%SUNSHINE" is a password.
+    return "%s" not in value and not any(p in lowered for p in _PLACEHOLDERS)
+
+
+_REFERENCE = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_.]*[\[(]|(process\.env|os\.environ|env|secrets|vars)\."
+    r"|\$[A-Za-z_][A-Za-z0-9_]*$"
+)
+
+
+def code_reference(value: str) -> bool:
+    """A value that names where the secret is kept instead of holding it: a call or an
+    index (`os.environ['DB_PASSWORD']`, `config.get("db")`), `process.env.DB_PASS`, an
+    environment variable (`$DB_PASSWORD`). An anchored match on one short value, never run
+    over request text."""
+    return _REFERENCE.match(value) is not None
+
+
+def looks_like_words(value: str) -> bool:
+    """Whether every run of letters, split at digits, punctuation and camelCase humps, has
+    three letters or more: `getAccessTokenFromRequest`, `github.com/acme/deploy-scripts`.
+    Identifiers and paths reach the entropy of a token; random strings have one- and
+    two-letter runs (of random 24-character alphanumerics, 1 in 4,000 looks like words)."""
+    runs: list[int] = []
+    length = 0
+    previous = ""
+    for i, char in enumerate(value):
+        if not char.isalpha():
+            if length:
+                runs.append(length)
+            length, previous = 0, char
+            continue
+        if length and char.isupper() and previous.islower():
+            runs.append(length)  # a camelCase hump starts a word
+            length = 0
+        elif length >= 2 and char.islower() and previous.isupper() and value[i - 2].isupper():
+            runs.append(length - 1)  # "JWTSignature": the last capital starts the next word
+            length = 1
+        length += 1
+        previous = char
+    if length:
+        runs.append(length)
+    return bool(runs) and min(runs) >= 3
 
 
 def high_entropy(value: str) -> bool:
     """Thresholds in the spirit of detect-secrets: hex strings above 3.0 bits per
-    character, other base64-ish strings above 4.0, at least 16 characters."""
+    character, other base64-ish strings above 4.0, at least 16 characters; and not made of
+    words (an identifier or a path next to the word "token" is no token)."""
     if len(value) < 16 or not not_placeholder(value):
         return False
     is_hex = all(c in "0123456789abcdefABCDEF" for c in value)
+    if not is_hex and looks_like_words(value):
+        return False
     return shannon_entropy(value) > (3.0 if is_hex else 4.0)
 
 

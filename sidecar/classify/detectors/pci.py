@@ -5,16 +5,34 @@ from __future__ import annotations
 from sidecar.classify import validators as v
 from sidecar.classify.detectors.base import Detector, trailing_digits
 
+
+def _next_group(text: str, end: int) -> bool:
+    """A separator and four more digits after a shorter match: the number goes on, as in
+    "4075 1495 0671 1598", whose first twelve digits may pass Luhn by chance (one in ten)
+    while the whole number fails. Up to three digits may follow (a CVV, an expiry month)."""
+    at = end
+    while at < len(text) and at < end + 2 and text[at] in " -.":
+        at += 1
+    if at == end:
+        return False
+    run = at
+    while run < len(text) and run < at + 4 and text[run].isdigit():
+        run += 1
+    return run - at == 4
+
+
 PAN = Detector(
     "pci.pan",
     (r"\b[0-9]([ \-.]{1,2}[0-9]|[0-9]){11,18}\b",),
     validator=v.pan,
+    continues=_next_group,
     confidence=0.95,
 )
 
 TRACK_DATA = Detector(
     "pci.track_data",
-    (r"%B[0-9]{12,19}\^[^\^\n]{2,26}\^[0-9]{4}[0-9]*", r";[0-9]{12,19}=[0-9]{4}[0-9]*\?"),
+    # Through the end sentinel `?` when it is there: the whole track is the finding.
+    (r"%B[0-9]{12,19}\^[^\^\n]{2,26}\^[0-9]{4}[0-9]*\??", r";[0-9]{12,19}=[0-9]{4}[0-9]*\?"),
     validator=v.track_data,
     confidence=0.99,
 )
@@ -32,7 +50,8 @@ CVV = Detector(
 EXPIRY = Detector(
     "pci.expiry",
     (
-        r"\b(exp|expires|expiry|expiration|exp\. date|expiration date|valid thru|good thru)"
+        r"\b(exp\.?|expires|expiry|expiration|exp\.? date|expiry date|expiration date"
+        r"|valid thru|valid through|good thru)"
         r"[ :=\-]{0,3}(0[1-9]|1[0-2]) ?/ ?([0-9]{2}|20[0-9]{2})\b",
     ),
     narrow=trailing_digits,
