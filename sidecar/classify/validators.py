@@ -45,34 +45,35 @@ def uniform_separators(value: str) -> bool:
     return len(seps) <= 1
 
 
-_IIN_PREFIXES: tuple[tuple[int, int, int], ...] = (
-    # (prefix length, low, high) inclusive
-    (1, 4, 4),  # Visa
-    (2, 51, 55),  # Mastercard
-    (4, 2221, 2720),  # Mastercard 2-series
-    (2, 34, 34),  # Amex
-    (2, 37, 37),
-    (4, 6011, 6011),  # Discover
-    (2, 65, 65),
-    (3, 644, 649),
-    (4, 3528, 3589),  # JCB
-    (2, 36, 36),  # Diners
-    (2, 38, 39),
-    (3, 300, 305),
-    (2, 62, 62),  # UnionPay
-    (2, 50, 50),  # Maestro
-    (2, 56, 69),
+_IIN_RANGES: tuple[tuple[int, int, int, frozenset[int]], ...] = (
+    # (prefix length, low, high, card lengths), from the networks' published IIN ranges
+    (1, 4, 4, frozenset({13, 16, 19})),  # Visa
+    (2, 51, 55, frozenset({16})),  # Mastercard
+    (4, 2221, 2720, frozenset({16})),  # Mastercard 2-series
+    (2, 34, 34, frozenset({15})),  # American Express
+    (2, 37, 37, frozenset({15})),
+    (4, 6011, 6011, frozenset(range(16, 20))),  # Discover
+    (2, 65, 65, frozenset(range(16, 20))),
+    (3, 644, 649, frozenset(range(16, 20))),
+    (4, 3528, 3589, frozenset(range(16, 20))),  # JCB
+    (2, 36, 36, frozenset(range(14, 20))),  # Diners Club International
+    (2, 38, 39, frozenset(range(14, 20))),
+    (3, 300, 305, frozenset(range(14, 20))),
+    (2, 62, 62, frozenset(range(16, 20))),  # UnionPay
+    (2, 50, 50, frozenset(range(12, 20))),  # Maestro
+    (2, 56, 69, frozenset(range(12, 20))),
 )
 
 
 def pan(value: str) -> bool:
-    """Card number: 12-19 digits, consistent separators, a known IIN range, and Luhn."""
+    """Card number: consistent separators, an IIN range of a card network with a length
+    that network issues (a 12-digit number starting 51 is no Mastercard), and Luhn."""
     if any(c.isalpha() for c in value):
         return False
     d = digits(value)
     if not 12 <= len(d) <= 19 or not uniform_separators(value):
         return False
-    if not any(lo <= int(d[:n]) <= hi for n, lo, hi in _IIN_PREFIXES):
+    if not any(lo <= int(d[:n]) <= hi and len(d) in sizes for n, lo, hi, sizes in _IIN_RANGES):
         return False
     if len(set(d)) == 1:
         return False
@@ -102,6 +103,14 @@ def iban(value: str) -> bool:
         return False
     rearranged = compact[4:] + compact[:4]
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+def starts_with_iban(value: str) -> bool:
+    """Whether the value begins with a valid IBAN ("ES72 0377 … 4305" followed by " 192" of
+    the next number is still one)."""
+    compact = value.replace(" ", "").upper()
+    length = IBAN_LENGTHS.get(compact[:2])
+    return length is not None and len(compact) >= length and iban(compact[:length])
 
 
 def email(value: str) -> bool:
@@ -295,7 +304,6 @@ _PLACEHOLDERS = (
     "changeme",
     "password",
     "secret",
-    "xxxx",
     "****",
     "redacted",
     "your_",
@@ -323,21 +331,24 @@ def not_placeholder(value: str) -> bool:
     lowered = value.lower()
     if len(set(lowered)) < 3 or lowered.strip("\"'`") in _NOT_SECRETS:
         return False
-    # A format string's "%s" is lower-case; "0rbit%SUNSHINE" is a password.
-    return "%s" not in value and not any(p in lowered for p in _PLACEHOLDERS)
+    # A run of x is a mask when written in one case ("xxxx", "XXXX"); "PNxXXX9" inside a
+    # random key is chance.
+    if "xxxx" in value or "XXXX" in value:
+        return False
+    return not any(p in lowered for p in _PLACEHOLDERS)
 
 
 _REFERENCE = re.compile(
     r"[A-Za-z_][A-Za-z0-9_.]*[\[(]|(process\.env|os\.environ|env|secrets|vars)\."
-    r"|\$[A-Za-z_][A-Za-z0-9_]*$"
+    r"|\$[A-Za-z_][A-Za-z0-9_]*$|%\([A-Za-z_][A-Za-z0-9_]*\)s$|\{[A-Za-z_][A-Za-z0-9_.]*\}$"
 )
 
 
 def code_reference(value: str) -> bool:
     """A value that names where the secret is kept instead of holding it: a call or an
     index (`os.environ['DB_PASSWORD']`, `config.get("db")`), `process.env.DB_PASS`, an
-    environment variable (`$DB_PASSWORD`). An anchored match on one short value, never run
-    over request text."""
+    environment variable (`$DB_PASSWORD`), a format field (`%(db_pw)s`, `{db_pw}`). An
+    anchored match on one short value, never run over request text."""
     return _REFERENCE.match(value) is not None
 
 

@@ -34,10 +34,18 @@ class Detector:
     caseless: bool = False
     whole: bool = False
     """Only the longest match counts: a shorter one would be a piece of something else."""
-    continues: Callable[[str, int], bool] | None = None
-    """For a match shorter than the longest one at its start: True when the text from `end`
-    on shows that the value goes on (the next digit group of a card number), so the shorter
-    match is a piece of something longer, not a value of its own."""
+    one_value: bool = False
+    """The context word labels one value: a candidate with another number (four digits or
+    more) between it and its word belongs to the next label, as the account number in
+    "routing 011000015, account 123456789" does."""
+    continues: Callable[[str, int, int], bool] | None = None
+    """For a match text[start:end] shorter than the longest one at its start: True when the
+    text from `end` on shows that the value goes on (the next digit group of a card number),
+    so the shorter match is a piece of something longer, not a value of its own."""
+    later_starts: Callable[[str, int, int], list[int]] | None = None
+    """When every match from the leftmost start fails: later positions in text[start:end]
+    to try again from. Hyperscan reports only the leftmost start for an end, and that may
+    belong to a number in front of the value ("1984 4111 1111 1111 1111")."""
     suppress: bool = False
     """A shape that is known not to be sensitive (an order id, an IBAN failing its check):
     it swallows the candidates inside it during overlap resolution and is never reported."""
@@ -51,25 +59,47 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum()
 
 
-def has_context(text: str, start: int, words: tuple[str, ...], window: int) -> bool:
-    """Whether one of `words` (see `Detector.context`) ends within `window` characters
-    before `start`, standing as a word of its own: a substring check would take the "born"
-    in "stubborn" or the "dea" in "Deal" for context."""
+def context_distance(text: str, start: int, words: tuple[str, ...], window: int) -> int | None:
+    """How far before `start` the nearest of `words` (see `Detector.context`) ends, or None
+    when none does within `window` characters. A word counts only as a word of its own (a
+    substring check would take the "born" in "stubborn" or the "dea" in "Deal" for context)
+    and only in the same paragraph: a label does not reach across a blank line."""
     lo = max(0, start - window)
     region = text[lo:start].lower()
+    paragraph = region.rfind("\n\n")
+    nearest: int | None = None
     for word in words:
         stem = word.endswith("*")
         literal = word[:-1] if stem else word
-        at = region.find(literal)
-        while at != -1:
+        at = region.rfind(literal)
+        while at > paragraph:
             end = at + len(literal)
             before = region[at - 1] if at else (text[lo - 1] if lo else " ")
             after = region[end] if end < len(region) else text[start : start + 1] or " "
             starts_word = not (_is_word_char(literal[0]) and _is_word_char(before))
             ends_word = stem or not (_is_word_char(literal[-1]) and _is_word_char(after))
             if starts_word and ends_word:
-                return True
-            at = region.find(literal, at + 1)
+                distance = len(region) - end
+                nearest = distance if nearest is None else min(nearest, distance)
+                break
+            at = region.rfind(literal, 0, at + len(literal) - 1) if at else -1
+    return nearest
+
+
+def has_context(text: str, start: int, detector: Detector) -> bool:
+    """Whether `detector`'s context is in place before a candidate at `start`."""
+    distance = context_distance(text, start, detector.context, detector.context_window)
+    if distance is None:
+        return False
+    return not detector.one_value or not _has_number(text, start - distance, start)
+
+
+def _has_number(text: str, start: int, end: int, digits: int = 4) -> bool:
+    run = 0
+    for char in text[start:end]:
+        run = run + 1 if char.isdigit() else 0
+        if run >= digits:
+            return True
     return False
 
 

@@ -146,6 +146,7 @@ ABA_ROUTING = Detector(
     (r"\b[0-9]{9}\b", r"\b[0-9]{4}-[0-9]{4}-[0-9]\b"),
     validator=v.aba_routing,
     context=("routing", "aba", "rtn", "transit number"),
+    one_value=True,
     confidence=0.95,
 )
 

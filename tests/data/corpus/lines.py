@@ -87,10 +87,21 @@ class Line:
 
     def render(self) -> tuple[str, list[Label]]:
         labels = list(self.labels)
-        if any(lab["tag"].startswith(IDENTIFYING) for lab in labels):
+        if any(_identifies(lab, labels) for lab in labels):
             labels += [{"tag": "phi.clinical", "start": s, "end": e} for s, e in self.clinical]
         labels.sort(key=lambda lab: (lab["start"], -lab["end"], lab["tag"]))
         return "".join(self.parts), labels
+
+
+def _identifies(label: Label, labels: list[Label]) -> bool:
+    """Whether a label names a person. The `client_email` inside a service-account key is
+    a robot's address: an identifier nested in a secret identifies nobody."""
+    return label["tag"].startswith(IDENTIFYING) and not any(
+        other["tag"].startswith("secret.")
+        and other["start"] <= label["start"]
+        and label["end"] <= other["end"]
+        for other in labels
+    )
 
 
 def _case(rng: random.Random, tag: str | None) -> Callable[[str], str]:

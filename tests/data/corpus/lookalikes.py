@@ -104,6 +104,13 @@ def _date(rng: random.Random) -> str:
     return rng.choice((f"{y}-{m:02d}-{d:02d}", f"{m:02d}/{d:02d}/{y}", f"{d:02d}.{m:02d}.{y}"))
 
 
+def _epoch(rng: random.Random) -> str:
+    """Seconds and milliseconds since 1970: a millisecond stamp of these years starts with
+    16 or 17 (thirteen random digits would be no timestamp, and may well be a card)."""
+    seconds = rng.randint(1_600_000_000, 1_800_000_000)
+    return f"epoch {seconds} ms {seconds * 1000 + rng.randint(0, 999)}"
+
+
 def _semver(rng: random.Random) -> str:
     return f"{rng.randint(0, 12)}.{rng.randint(0, 30)}.{rng.randint(0, 40)}"
 
@@ -184,7 +191,7 @@ LOOKALIKE_KINDS: dict[str, tuple[Callable[[random.Random], str], ...]] = {
             f"started at {r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
         ),
         lambda r: f"elapsed 00:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}.{rand_digits(r, 3)}",
-        lambda r: f"epoch {r.randint(1_600_000_000, 1_800_000_000)} ms {rand_digits(r, 13)}",
+        _epoch,
     ),
     "luhn_invalid_card": (
         lambda r: f"card {_luhn_invalid_card(r)}",
