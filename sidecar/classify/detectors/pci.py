@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from sidecar.classify import validators as v
 from sidecar.classify.detectors.base import Detector, trailing_digits
 
@@ -61,7 +63,14 @@ def _later_group_starts(text: str, start: int, end: int) -> list[int]:
     uniform = len(set(sizes[:-1])) <= 1 and sizes[-1] <= sizes[0]
     if sum(sizes) <= 19 and uniform:
         return []
-    return [at for at, _ in groups[1:]]
+    starts: list[int] = []
+    left = sum(sizes)
+    for (_, size), (later, _) in pairwise(groups):
+        left -= size
+        if left < 12:  # too few digits from here on for a card
+            break
+        starts.append(later)
+    return starts
 
 
 PAN = Detector(
