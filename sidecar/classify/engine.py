@@ -24,10 +24,11 @@ import hyperscan
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
-from sidecar.classify.detectors.base import context_distance, has_context
+from sidecar.classify.detectors.base import has_context
 from sidecar.classify.gate import ContextGate
 from sidecar.classify.model import Finding, Segment
 from sidecar.classify.normalize import Normalized, char_offsets, normalize, prepare
+from sidecar.classify.resolve import Candidate, nearest_context, resolve
 from sidecar.classify.spans import (
     JSON_TEXT,
     SEPARATOR,
@@ -60,8 +61,6 @@ _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
 WINDOW = 256
 """Bytes before a fast-scan hit searched for where the match starts (grows if needed)."""
-
-Candidate = tuple[int, int, Detector]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +119,7 @@ class Scanner:
         starts = [0, *accumulate(len(n.text) + len(SEPARATOR) for n in normalized)][:-1]
         allowance = Allowance.for_size(len(joined))
         candidates = self._candidates(joined, 0, allowance)
-        kept = [c for c in self._near(_resolve(candidates)) if not c[2].suppress]
+        kept = [c for c in self._near(resolve(candidates)) if not c[2].suppress]
         findings = [_to_finding(c, normalized, starts) for c in kept]
         findings += self._split_values(segments, normalized, starts, allowance)
         return ScanResult(findings, truncated or allowance.exhausted)
@@ -186,8 +185,8 @@ class Scanner:
                     if found is not None:
                         out.append(found)
             except _Spent:
-                return _nearest_context(out, text)
-            out = _nearest_context(out, text)
+                return nearest_context(out, text)
+            out = nearest_context(out, text)
         if depth < self.decode_depth and (runs or percent):
             out += self._encoded(text, [to_char(r) for r in runs], percent, depth, allowance)
         return out
@@ -351,7 +350,7 @@ class Scanner:
                 continue
             cut = len(left)
             pair = self._candidates(left + right, self.decode_depth, allowance)
-            for start, end, detector in _resolve(pair):
+            for start, end, detector in resolve(pair):
                 if detector.suppress or not start < cut < end:
                     continue
                 la = len(normalized[i].text) - cut
@@ -381,41 +380,6 @@ def _compile(expressions: list[bytes], flags: list[int]) -> hyperscan.Database:
 
 class _Spent(Exception):
     """The allowance ran out in the middle of confirming candidates."""
-
-
-def _nearest_context(candidates: list[Candidate], text: str) -> list[Candidate]:
-    """Of context-gated detectors that claim the same span, the one whose context word is
-    nearest wins: in "MRN 0083442926, passport #638834586" the number after "passport" is
-    a passport number, whatever the MRN detector's confidence."""
-    spans: dict[tuple[int, int], list[Detector]] = {}
-    for start, end, detector in candidates:
-        if detector.context:
-            spans.setdefault((start, end), []).append(detector)
-    contested = {span: ds for span, ds in spans.items() if len(ds) > 1}
-    if not contested:
-        return candidates
-    losers: set[tuple[int, int, int]] = set()
-    for (start, end), detectors in contested.items():
-        distance = {
-            id(d): context_distance(text, start, d.context, d.context_window) for d in detectors
-        }
-        best = min(dist for dist in distance.values() if dist is not None)
-        losers |= {(start, end, key) for key, dist in distance.items() if dist != best}
-    return [c for c in candidates if (c[0], c[1], id(c[2])) not in losers]
-
-
-def _resolve(candidates: list[Candidate]) -> list[Candidate]:
-    """Drop candidates inside an accepted one (an IBAN's digits are not a card number:
-    longer, then more confident, wins)."""
-    candidates.sort(key=lambda c: (c[0], -(c[1] - c[0]), -c[2].confidence))
-    kept: list[Candidate] = []
-    reach = -1
-    for candidate in candidates:
-        if candidate[1] <= reach:
-            continue
-        reach = max(reach, candidate[1])
-        kept.append(candidate)
-    return kept
 
 
 def _to_finding(c: Candidate, normalized: list[Normalized], starts: list[int]) -> Finding:
