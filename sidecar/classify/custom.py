@@ -60,7 +60,8 @@ def custom_detectors(
                 c.tag,
                 (c.pattern,),
                 validator=validator,
-                context=tuple(w.lower() for w in c.context),
+                # A configured word is a stem: "customer" also counts in "customers".
+                context=tuple(w.lower().removesuffix("*") + "*" for w in c.context),
                 confidence=c.confidence,
                 caseless=c.caseless,
             )

@@ -53,6 +53,15 @@ def percent_tokens(text: str) -> Iterator[tuple[int, int]]:
         pos = text.find("%", end)
 
 
+_UNDECODABLE = {0xDC00 + b: f"%{b:02X}" for b in range(0x80, 0x100)}
+"""The lone surrogates `surrogateescape` leaves for bytes that are no UTF-8, back to the
+escape they came from."""
+
+
 def decode_percent(token: str) -> str | None:
-    decoded = unquote(token.replace("+", " "))
-    return decoded if decoded != token and len(decoded) >= 6 else None
+    """URL-decoded text, or None when nothing changed. An escape that does not decode to
+    UTF-8 stays as it was: "%B4111…" in magnetic-stripe data is no encoding, and turning it
+    into U+FFFD would hide the track's own shape from the detectors."""
+    decoded = unquote(token.replace("+", " "), errors="surrogateescape")
+    decoded = decoded.translate(_UNDECODABLE)
+    return decoded if decoded.upper() != token.upper() and len(decoded) >= 6 else None

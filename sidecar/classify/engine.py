@@ -24,11 +24,19 @@ import hyperscan
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
+from sidecar.classify.detectors.base import has_context
 from sidecar.classify.gate import ContextGate
 from sidecar.classify.model import Finding, Segment
 from sidecar.classify.normalize import Normalized, char_offsets, normalize, prepare
+from sidecar.classify.resolve import Candidate, nearest_context, resolve
+from sidecar.classify.spans import (
+    JSON_TEXT,
+    SEPARATOR,
+    enclosing_object,
+    extend_to_line,
+    unescape_in_place,
+)
 
-SEPARATOR = "\n\n"
 BOUNDARY = 48
 """Characters on each side of a message-part boundary that are scanned together."""
 _B64_MIN = 12
@@ -53,8 +61,6 @@ _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
 WINDOW = 256
 """Bytes before a fast-scan hit searched for where the match starts (grows if needed)."""
-
-Candidate = tuple[int, int, Detector]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,7 @@ class Scanner:
         starts = [0, *accumulate(len(n.text) + len(SEPARATOR) for n in normalized)][:-1]
         allowance = Allowance.for_size(len(joined))
         candidates = self._candidates(joined, 0, allowance)
-        kept = [c for c in self._near(_resolve(candidates)) if not c[2].suppress]
+        kept = [c for c in self._near(resolve(candidates)) if not c[2].suppress]
         findings = [_to_finding(c, normalized, starts) for c in kept]
         findings += self._split_values(segments, normalized, starts, allowance)
         return ScanResult(findings, truncated or allowance.exhausted)
@@ -163,30 +169,48 @@ class Scanner:
         to_char = char_offsets(text, data)
         out: list[Candidate] = []
         if hit_ends:
-            for (pid, byte_start), ends in self._locate(
-                data, hit_ends, set(passed), allowance
-            ).items():
-                detector = self.detectors[self._owner[pid]]
-                start = to_char(byte_start)
-                for rank, byte_end in enumerate(sorted(ends, reverse=True)):
-                    end = to_char(byte_end)
-                    if rank and (
-                        detector.narrow
-                        or detector.whole
-                        or (end < len(text) and text[end].isalnum())
-                    ):
-                        # A shorter match may only end on a word boundary, and a `key = value`
-                        # value is all or nothing: a cut-off prefix is no secret of its own.
-                        continue
-                    if not allowance.take():
-                        return out
-                    found = self._confirm(detector, text, start, end)
+            try:
+                located = self._locate(data, hit_ends, set(passed), allowance)
+                for (pid, byte_start), byte_ends in located.items():
+                    detector = self.detectors[self._owner[pid]]
+                    start = to_char(byte_start)
+                    ends = sorted((to_char(e) for e in byte_ends), reverse=True)
+                    found = self._longest(detector, text, start, ends, allowance)
+                    later_starts = detector.later_starts if found is None else None
+                    for later in later_starts(text, start, ends[0]) if later_starts else ():
+                        if found is not None:
+                            break
+                        rest = [end for end in ends if end > later]
+                        found = self._longest(detector, text, later, rest, allowance)
                     if found is not None:
                         out.append(found)
-                        break
+            except _Spent:
+                return nearest_context(out, text)
+            out = nearest_context(out, text)
         if depth < self.decode_depth and (runs or percent):
             out += self._encoded(text, [to_char(r) for r in runs], percent, depth, allowance)
         return out
+
+    def _longest(
+        self, detector: Detector, text: str, start: int, ends: list[int], allowance: Allowance
+    ) -> Candidate | None:
+        """The longest confirmed match from `start`, trying `ends` longest first. A shorter
+        match may only end on a word boundary and not where the value visibly goes on, and a
+        `key = value` value is all or nothing: a cut-off prefix is no secret of its own."""
+        for rank, end in enumerate(ends):
+            if rank and (
+                detector.narrow
+                or detector.whole
+                or (end < len(text) and text[end].isalnum())
+                or (detector.continues is not None and detector.continues(text, start, end))
+            ):
+                continue
+            if not allowance.take():
+                raise _Spent
+            found = self._confirm(detector, text, start, end)
+            if found is not None:
+                return found
+        return None
 
     def _locate(
         self,
@@ -247,19 +271,17 @@ class Scanner:
         value = text[start:end]
         if detector.validator is not None and not detector.validator(value):
             return None
-        if detector.context:
-            window = text[max(0, start - detector.context_window) : start].lower()
-            if not any(word in window for word in detector.context):
-                return None
+        if detector.context and not has_context(text, start, detector):
+            return None
         if detector.narrow is not None:
             a, b = detector.narrow(value)
             start, end = start + a, start + b
             if end <= start:
                 return None
         if detector.extend_to == "{}":
-            start, end = _enclosing_object(text, start, end)
+            start, end = enclosing_object(text, start, end)
         elif detector.extend_to:
-            end = _extend_to_line(text, end, detector.extend_to)
+            end = extend_to_line(text, end, detector.extend_to)
         return start, end, detector
 
     def _encoded(
@@ -328,7 +350,7 @@ class Scanner:
                 continue
             cut = len(left)
             pair = self._candidates(left + right, self.decode_depth, allowance)
-            for start, end, detector in _resolve(pair):
+            for start, end, detector in resolve(pair):
                 if detector.suppress or not start < cut < end:
                     continue
                 la = len(normalized[i].text) - cut
@@ -337,34 +359,6 @@ class Scanner:
                 out.append(Finding(detector.tag, i, *a_span, detector.confidence))
                 out.append(Finding(detector.tag, i + 1, *b_span, detector.confidence))
         return out
-
-
-JSON_TEXT = "arguments"
-"""Segments at this path are JSON text (OpenAI tool-call arguments)."""
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}
-
-
-def unescape_in_place(text: str) -> str:
-    """JSON escapes decoded without moving anything: `\\n` becomes a newline plus a space,
-    `\\u00e9` becomes `é` plus five spaces. A value right after an escape is then found,
-    and its offsets still point into the JSON text that redaction rewrites."""
-    out: list[str] = []
-    pos = 0
-    while (i := text.find("\\", pos)) != -1:
-        out.append(text[pos:i])
-        nxt = text[i + 1 : i + 2]
-        if nxt == "u" and i + 6 <= len(text):
-            try:
-                char = chr(int(text[i + 2 : i + 6], 16))
-            except ValueError:
-                char = " "
-            out.append((char if char.isprintable() else " ") + " " * 5)
-            pos = i + 6
-        else:
-            out.append(_ESCAPES.get(nxt, " ") + (" " if nxt else ""))
-            pos = i + 2
-    out.append(text[pos:])
-    return "".join(out)
 
 
 def _scan(db: hyperscan.Database, data: bytes, handler: Callable[..., bool]) -> None:
@@ -384,18 +378,8 @@ def _compile(expressions: list[bytes], flags: list[int]) -> hyperscan.Database:
     return db
 
 
-def _resolve(candidates: list[Candidate]) -> list[Candidate]:
-    """Drop candidates inside an accepted one (an IBAN's digits are not a card number:
-    longer, then more confident, wins)."""
-    candidates.sort(key=lambda c: (c[0], -(c[1] - c[0]), -c[2].confidence))
-    kept: list[Candidate] = []
-    reach = -1
-    for candidate in candidates:
-        if candidate[1] <= reach:
-            continue
-        reach = max(reach, candidate[1])
-        kept.append(candidate)
-    return kept
+class _Spent(Exception):
+    """The allowance ran out in the middle of confirming candidates."""
 
 
 def _to_finding(c: Candidate, normalized: list[Normalized], starts: list[int]) -> Finding:
@@ -403,45 +387,3 @@ def _to_finding(c: Candidate, normalized: list[Normalized], starts: list[int]) -
     seg = bisect_right(starts, start) - 1
     o_start, o_end = normalized[seg].span(start - starts[seg], end - starts[seg])
     return Finding(detector.tag, seg, o_start, o_end, detector.confidence)
-
-
-def _segment_end(text: str, pos: int) -> int:
-    end = text.find(SEPARATOR, pos)
-    return len(text) if end == -1 else end
-
-
-def _extend_to_line(text: str, end: int, marker: str) -> int:
-    """Run a span through the block closed by `marker` (a PEM block's `-----END … -----`
-    line, also when it sits inside a JSON string), or to the end of the segment when the
-    block is cut off."""
-    segment_end = _segment_end(text, end)
-    found = text.find(marker, end, segment_end)
-    if found == -1:
-        return segment_end
-    close = text.find("-----", found + len(marker), segment_end)
-    return segment_end if close == -1 else close + 5
-
-
-def _enclosing_object(text: str, start: int, end: int, limit: int = 1 << 16) -> tuple[int, int]:
-    """The JSON object around a match (a service-account file), found by brace depth."""
-    depth, i = 0, start - 1
-    while i >= max(0, start - limit):
-        if text[i] == "}":
-            depth += 1
-        elif text[i] == "{":
-            if depth == 0:
-                break
-            depth -= 1
-        i -= 1
-    open_at = i if i >= 0 and text[i] == "{" else start
-    depth, j = 0, end
-    stop = min(len(text), end + limit)
-    while j < stop:
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            if depth == 0:
-                return open_at, j + 1
-            depth -= 1
-        j += 1
-    return open_at, _segment_end(text, end)

@@ -6,7 +6,8 @@ driver's licence, MRN, date of birth…) match any number but count only next to
 as "passport". Their context words run in the same fast Hyperscan pass as literals; a hit
 with no context word in reach is dropped before the costly start-of-match scan and
 validation. The gate is a superset of the final context check in the engine, never
-stricter: the reach covers the longest match of the detector's patterns plus its context
+stricter (a word must start a word there too, and here only an ASCII letter or digit before
+it rules it out): the reach covers the longest match of the detector's patterns plus its context
 window, in bytes (four per character at most).
 """
 
@@ -54,7 +55,17 @@ class ContextGate:
                 continue
             self.reach[index] = _SLACK * (width + detector.context_window)
             for word in detector.context:
-                self.expressions.append(re.escape(word).encode())
+                # A superset of the engine's check: the literal (a stem's `*` dropped) where
+                # no ASCII letter or digit is next to it, so "aba" in "database", "dl" in
+                # "handle" and "dea" in "deadline" cost no callback; the engine's own check
+                # is by Unicode class. Ending one character later is within the reach.
+                literal = word.removesuffix("*")
+                pattern = re.escape(literal)
+                if literal[:1].isalnum():
+                    pattern = "(^|[^A-Za-z0-9])" + pattern
+                if literal[-1:].isalnum() and not word.endswith("*"):
+                    pattern += "([^A-Za-z0-9]|$)"
+                self.expressions.append(pattern.encode())
                 unicode = 0 if word.isascii() else hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
                 self.flags.append(hyperscan.HS_FLAG_CASELESS | unicode)
                 self._word_owner.append(index)

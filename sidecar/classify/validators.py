@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import math
 import re
-from collections import Counter
 from datetime import date
 from importlib.resources import files
 
@@ -23,6 +21,15 @@ from stdnum import mac as _mac
 from stdnum.us import itin as _itin
 from stdnum.us import rtn as _rtn
 from stdnum.us import ssn as _ssn
+
+# Rules for secret values live in their own module; validators are looked up here by name.
+from sidecar.classify.secret_values import aws_secret_key as aws_secret_key
+from sidecar.classify.secret_values import code_reference as code_reference
+from sidecar.classify.secret_values import high_entropy as high_entropy
+from sidecar.classify.secret_values import looks_like_words as looks_like_words
+from sidecar.classify.secret_values import not_placeholder as not_placeholder
+from sidecar.classify.secret_values import openai_key as openai_key
+from sidecar.classify.secret_values import shannon_entropy as shannon_entropy
 
 
 def digits(value: str) -> str:
@@ -45,34 +52,42 @@ def uniform_separators(value: str) -> bool:
     return len(seps) <= 1
 
 
-_IIN_PREFIXES: tuple[tuple[int, int, int], ...] = (
-    # (prefix length, low, high) inclusive
-    (1, 4, 4),  # Visa
-    (2, 51, 55),  # Mastercard
-    (4, 2221, 2720),  # Mastercard 2-series
-    (2, 34, 34),  # Amex
-    (2, 37, 37),
-    (4, 6011, 6011),  # Discover
-    (2, 65, 65),
-    (3, 644, 649),
-    (4, 3528, 3589),  # JCB
-    (2, 36, 36),  # Diners
-    (2, 38, 39),
-    (3, 300, 305),
-    (2, 62, 62),  # UnionPay
-    (2, 50, 50),  # Maestro
-    (2, 56, 69),
+_IIN_RANGES: tuple[tuple[int, int, int, frozenset[int]], ...] = (
+    # (prefix length, low, high, card lengths), from the networks' published IIN ranges
+    (1, 4, 4, frozenset({13, 16, 19})),  # Visa
+    (2, 51, 55, frozenset({16})),  # Mastercard
+    (4, 2221, 2720, frozenset({16})),  # Mastercard 2-series
+    (2, 34, 34, frozenset({15})),  # American Express
+    (2, 37, 37, frozenset({15})),
+    (4, 6011, 6011, frozenset(range(16, 20))),  # Discover
+    (2, 65, 65, frozenset(range(16, 20))),
+    (3, 644, 649, frozenset(range(16, 20))),
+    (4, 3528, 3589, frozenset(range(16, 20))),  # JCB
+    (2, 36, 36, frozenset(range(14, 20))),  # Diners Club International
+    (2, 38, 39, frozenset(range(14, 20))),
+    (3, 300, 305, frozenset(range(14, 20))),
+    (2, 62, 62, frozenset(range(16, 20))),  # UnionPay
+    (2, 50, 50, frozenset(range(12, 20))),  # Maestro
+    (2, 56, 69, frozenset(range(12, 20))),
 )
 
 
+_DROP_SEPARATORS = str.maketrans("", "", " -.")
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
+
+
 def pan(value: str) -> bool:
-    """Card number: 12-19 digits, consistent separators, a known IIN range, and Luhn."""
-    if any(c.isalpha() for c in value):
+    """Card number: consistent separators, an IIN range of a card network with a length
+    that network issues (a 12-digit number starting 51 is no Mastercard), and Luhn. The
+    cheap checks come first: most candidates in text are other numbers."""
+    d = value.translate(_DROP_SEPARATORS)
+    if not 12 <= len(d) <= 19 or not (d.isascii() and d.isdigit()):
         return False
-    d = digits(value)
-    if not 12 <= len(d) <= 19 or not uniform_separators(value):
-        return False
-    if not any(lo <= int(d[:n]) <= hi for n, lo, hi in _IIN_PREFIXES):
+    if len(set(value.translate(_DROP_DIGITS))) > 1:
+        return False  # mixed separators: "2024-01-15 10.30" is no card
+    heads = (int(d[0]), int(d[:2]), int(d[:3]), int(d[:4]))
+    length = len(d)
+    if not any(lo <= heads[n - 1] <= hi and length in sizes for n, lo, hi, sizes in _IIN_RANGES):
         return False
     if len(set(d)) == 1:
         return False
@@ -102,6 +117,14 @@ def iban(value: str) -> bool:
         return False
     rearranged = compact[4:] + compact[:4]
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+def starts_with_iban(value: str) -> bool:
+    """Whether the value begins with a valid IBAN ("ES72 0377 … 4305" followed by " 192" of
+    the next number is still one)."""
+    compact = value.replace(" ", "").upper()
+    length = IBAN_LENGTHS.get(compact[:2])
+    return length is not None and len(compact) >= length and iban(compact[:length])
 
 
 def email(value: str) -> bool:
@@ -160,14 +183,29 @@ def jwt(value: str) -> bool:
     return isinstance(parsed, dict) and isinstance(parsed.get("alg"), str)
 
 
+_ITIN_GROUPS_SINCE_2011 = frozenset(f"{g:02d}" for g in range(50, 66))
+"""The IRS added groups 50-65 to the ITIN range in 2011 (Publication 1915); python-stdnum
+still knows only 70-88, 90-92 and 94-99."""
+
+
 def itin(value: str) -> bool:
-    return bool(_itin.is_valid(digits(value)))
+    """US ITIN: 9 digits, area 9xx, group 50-65, 70-88, 90-92 or 94-99."""
+    d = digits(value)
+    if len(d) == 9 and d[0] == "9" and d[3:5] in _ITIN_GROUPS_SINCE_2011:
+        return True
+    return bool(_itin.is_valid(d))
+
+
+_ABA_PREFIXES = frozenset(f"{p:02d}" for p in (*range(0, 13), *range(21, 33), *range(61, 73), 80))
+"""First two digits of an ABA routing number: 00-12 a Federal Reserve district, 21-32
+thrift institutions, 61-72 electronic transfers, 80 traveller's cheques."""
 
 
 def aba_routing(value: str) -> bool:
-    """ABA routing number: the 3-7-1 weighted checksum (stdnum's RTN)."""
+    """ABA routing number: a Federal Reserve prefix and the 3-7-1 weighted checksum
+    (stdnum's RTN, which checks only the sum)."""
     d = digits(value)
-    return len(d) == 9 and d != "000000000" and bool(_rtn.is_valid(d))
+    return len(d) == 9 and d != "000000000" and d[:2] in _ABA_PREFIXES and bool(_rtn.is_valid(d))
 
 
 def bic(value: str) -> bool:
@@ -228,8 +266,16 @@ _MONTHS = {
 }
 
 
+def _full_year(year: int, digits_given: int, today: date) -> int:
+    """A two-digit year of a birth date: this century unless that is in the future."""
+    if digits_given != 2:
+        return year
+    return 2000 + year if 2000 + year <= today.year else 1900 + year
+
+
 def calendar_date(value: str) -> bool:
-    """A real date between 1900 and today (a date of birth cannot be in the future)."""
+    """A real date between 1900 and today (a date of birth cannot be in the future); a
+    two-digit year (`3/28/73`) is read as the latest such year not in the future."""
     parts = [
         p
         for p in value.replace(",", " ")
@@ -239,6 +285,7 @@ def calendar_date(value: str) -> bool:
         .split()
         if p
     ]
+    today = date.today()
     try:
         if len(parts) != 3:
             return False
@@ -250,63 +297,14 @@ def calendar_date(value: str) -> bool:
         elif len(parts[0]) == 4:
             year, month, day = int(parts[0]), int(parts[1]), int(parts[2])
         else:
-            month, day, year = int(parts[0]), int(parts[1]), int(parts[2])
+            month, day = int(parts[0]), int(parts[1])
+            year = _full_year(int(parts[2]), len(parts[2]), today)
             if month > 12:  # day-first (European) order
                 month, day = day, month
         born = date(year, month, day)
     except (ValueError, IndexError):
         return False
-    return date(1900, 1, 1) <= born <= date.today()
-
-
-def shannon_entropy(value: str) -> float:
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-_PLACEHOLDERS = (
-    "example",
-    "changeme",
-    "password",
-    "secret",
-    "xxxx",
-    "****",
-    "redacted",
-    "your_",
-    "your-",
-    "<",
-    "${",
-    "{{",
-    "%s",
-    "placeholder",
-    "dummy",
-    "sample",
-)
-
-
-def not_placeholder(value: str) -> bool:
-    lowered = value.lower()
-    if len(set(lowered)) < 3:
-        return False
-    return not any(p in lowered for p in _PLACEHOLDERS)
-
-
-def high_entropy(value: str) -> bool:
-    """Thresholds in the spirit of detect-secrets: hex strings above 3.0 bits per
-    character, other base64-ish strings above 4.0, at least 16 characters."""
-    if len(value) < 16 or not not_placeholder(value):
-        return False
-    is_hex = all(c in "0123456789abcdefABCDEF" for c in value)
-    return shannon_entropy(value) > (3.0 if is_hex else 4.0)
-
-
-def aws_secret_key(value: str) -> bool:
-    return len(value) == 40 and "EXAMPLE" not in value and shannon_entropy(value) > 4.0
-
-
-def openai_key(value: str) -> bool:
-    return not value.startswith("sk-ant-") and not_placeholder(value)
+    return date(1900, 1, 1) <= born <= today
 
 
 def track_data(value: str) -> bool:

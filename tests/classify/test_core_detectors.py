@@ -17,7 +17,7 @@ def found(text: str) -> list[tuple[str, str]]:
 
 def luhn_complete(prefix: str, length: int) -> str:
     """`prefix` padded with a fixed filler to `length` - 1 digits, plus the check digit."""
-    body = (prefix + "739150284617305")[: length - 1]
+    body = (prefix + "7391502846173058294")[: length - 1]
     total = 0
     for i, ch in enumerate(reversed(body)):
         d = int(ch) * (2 if i % 2 == 0 else 1)
@@ -63,6 +63,15 @@ def test_every_card_network_is_found(network: str, prefix: str, length: int) -> 
 @pytest.mark.parametrize("prefix", ["1", "7", "8", "99", "2220", "2721", "3527", "3590", "306"])
 def test_luhn_valid_numbers_outside_any_iin_range_are_not_cards(prefix: str) -> None:
     assert found(f"ref {luhn_complete(prefix, 16)} ok") == []
+
+
+@pytest.mark.parametrize(("prefix", "length"), [("51", 12), ("2221", 19), ("34", 16), ("4", 17)])
+def test_luhn_valid_numbers_of_a_length_the_network_never_issues_are_not_cards(
+    prefix: str, length: int
+) -> None:
+    """Mastercard issues 16 digits, American Express 15, Visa 13, 16 or 19: a 12-digit
+    order number starting 51 is no card, however its check digit falls."""
+    assert found(f"order {luhn_complete(prefix, length)} ok") == []
 
 
 VALUES = [

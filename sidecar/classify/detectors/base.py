@@ -16,7 +16,9 @@ class Detector:
     """Hyperscan expressions (linear time; no lookaround, no backreferences)."""
     validator: Validator | None = None
     context: tuple[str, ...] = ()
-    """Lower-case words; when set, one must appear shortly before the candidate."""
+    """Lower-case words; when set, one must appear shortly before the candidate, as a word of
+    its own ("dob" is not found in "Adobe", "mrn" not in "mRNA"). A trailing `*` marks a
+    stem that may run on ("diagnos*" for diagnosis, diagnosed)."""
     confidence: float = 0.9
     context_window: int = 48
     extend_to: str | None = None
@@ -32,6 +34,18 @@ class Detector:
     caseless: bool = False
     whole: bool = False
     """Only the longest match counts: a shorter one would be a piece of something else."""
+    one_value: bool = False
+    """The context word labels one value: a candidate with another number (four digits or
+    more) between it and its word belongs to the next label, as the account number in
+    "routing 011000015, account 123456789" does."""
+    continues: Callable[[str, int, int], bool] | None = None
+    """For a match text[start:end] shorter than the longest one at its start: True when the
+    text from `end` on shows that the value goes on (the next digit group of a card number),
+    so the shorter match is a piece of something longer, not a value of its own."""
+    later_starts: Callable[[str, int, int], list[int]] | None = None
+    """When every match from the leftmost start fails: later positions in text[start:end]
+    to try again from. Hyperscan reports only the leftmost start for an end, and that may
+    belong to a number in front of the value ("1984 4111 1111 1111 1111")."""
     suppress: bool = False
     """A shape that is known not to be sensitive (an order id, an IBAN failing its check):
     it swallows the candidates inside it during overlap resolution and is never reported."""
@@ -39,6 +53,54 @@ class Detector:
     @property
     def category(self) -> str:
         return self.tag.split(".", 1)[0]
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum()
+
+
+def context_distance(text: str, start: int, words: tuple[str, ...], window: int) -> int | None:
+    """How far before `start` the nearest of `words` (see `Detector.context`) ends, or None
+    when none does within `window` characters. A word counts only as a word of its own (a
+    substring check would take the "born" in "stubborn" or the "dea" in "Deal" for context)
+    and only in the same paragraph: a label does not reach across a blank line."""
+    lo = max(0, start - window)
+    region = text[lo:start].lower()
+    paragraph = region.rfind("\n\n")
+    nearest: int | None = None
+    for word in words:
+        stem = word.endswith("*")
+        literal = word[:-1] if stem else word
+        at = region.rfind(literal)
+        while at > paragraph:
+            end = at + len(literal)
+            before = region[at - 1] if at else (text[lo - 1] if lo else " ")
+            after = region[end] if end < len(region) else text[start : start + 1] or " "
+            starts_word = not (_is_word_char(literal[0]) and _is_word_char(before))
+            ends_word = stem or not (_is_word_char(literal[-1]) and _is_word_char(after))
+            if starts_word and ends_word:
+                distance = len(region) - end
+                nearest = distance if nearest is None else min(nearest, distance)
+                break
+            at = region.rfind(literal, 0, at + len(literal) - 1) if at else -1
+    return nearest
+
+
+def has_context(text: str, start: int, detector: Detector) -> bool:
+    """Whether `detector`'s context is in place before a candidate at `start`."""
+    distance = context_distance(text, start, detector.context, detector.context_window)
+    if distance is None:
+        return False
+    return not detector.one_value or not _has_number(text, start - distance, start)
+
+
+def _has_number(text: str, start: int, end: int, digits: int = 4) -> bool:
+    run = 0
+    for char in text[start:end]:
+        run = run + 1 if char.isdigit() else 0
+        if run >= digits:
+            return True
+    return False
 
 
 def after_separator(text: str) -> tuple[int, int]:
@@ -52,6 +114,27 @@ def after_separator(text: str) -> tuple[int, int]:
     end = len(text)
     while end > start and text[end - 1] in "\"'":
         end -= 1
+    return start, end
+
+
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.")
+
+
+def value_after_key(text: str) -> tuple[int, int]:
+    """The token at the end of `key = value`, `key: "value"` or, in prose, "key is value":
+    the trailing run of token characters, after the `=` that ends the key when the run
+    still holds it (an `=` followed only by `=` is base64 padding and stays)."""
+    end = len(text)
+    while end > 0 and text[end - 1] in "\"'":
+        end -= 1
+    start = end
+    while start > 0 and text[start - 1] in TOKEN_CHARS:
+        start -= 1
+    at = text.find("=", start, end)
+    while at != -1 and at + 1 < end and text[at + 1] == "=":
+        at += 1
+    if at != -1 and at + 1 < end:
+        start = at + 1
     return start, end
 
 

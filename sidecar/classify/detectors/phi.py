@@ -16,8 +16,8 @@ MRN = Detector(
     (r"\b[A-Z]{0,3}-?[0-9]{6,10}\b",),
     context=(
         "mrn",
-        "medical record",
-        "patient id",
+        "medical record*",
+        "patient id*",
         "patient number",
         "chart number",
         "chart #",
@@ -31,7 +31,7 @@ NPI = Detector(
     "phi.npi",
     (r"\b[12][0-9]{9}\b",),
     validator=v.npi,
-    context=("npi", "national provider", "provider id", "prescriber", "physician", "provider"),
+    context=("npi", "national provider", "provider*", "prescriber", "physician"),
     confidence=0.95,
 )
 
@@ -39,7 +39,7 @@ DEA = Detector(
     "phi.dea",
     (r"\b[A-Z][A-Z9][0-9]{7}\b",),
     validator=v.dea,
-    context=("dea", "prescriber", "registration", "controlled substance"),
+    context=("dea", "prescriber", "registration", "controlled substance*"),
     confidence=0.95,
 )
 
@@ -55,15 +55,15 @@ MBI = Detector(
 
 ICD10 = Detector(
     "phi.icd10",
-    (r"\b[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?\b",),
+    # U is reserved for special purposes; ICD-10-CM uses U07.0, U07.1 (COVID-19), U09.9.
+    (r"\b([A-TV-Z][0-9][0-9AB]|U0[0-9])(\.[0-9A-TV-Z]{1,4})?\b",),
     context=(
         "icd",
-        "diagnos",
+        "diagnos*",
         "dx",
-        "condition",
+        "condition*",
         "billed",
-        "code",
-        "coded",
+        "code*",
         "admitted for",
         "history of",
         "treated for",
@@ -108,8 +108,12 @@ CLINICAL_TERMS = (
     "major depressive disorder",
     "anxiety disorder",
     "bipolar disorder",
+    "bipolar i disorder",
+    "bipolar ii disorder",
     "schizophrenia",
     "ptsd",
+    "post-traumatic stress disorder",
+    "posttraumatic stress disorder",
     "adhd",
     "autism",
     "anorexia",
@@ -189,6 +193,7 @@ CLINICAL_TERMS = (
     "adderall",
     "methylphenidate",
     "truvada",
+    "pre-exposure prophylaxis",
     "antiretroviral",
     "chemotherapy drug",
     "semaglutide",
@@ -234,4 +239,13 @@ CLINICAL = Detector(
     caseless=True,
 )
 
-DETECTORS = (MRN, NPI, DEA, MBI, ICD10, CLINICAL)
+CLINICAL_CASED = Detector(
+    "phi.clinical",
+    # HIV pre-exposure prophylaxis. Only in this spelling: "prep" is also meal prep.
+    (r"\bPrEP\b",),
+    near=PERSONAL_IDENTIFIERS,
+    near_window=None,
+    confidence=0.7,
+)
+
+DETECTORS = (MRN, NPI, DEA, MBI, ICD10, CLINICAL, CLINICAL_CASED)

@@ -79,18 +79,18 @@ DRIVERS_LICENSE = Detector(
         r"\b[A-Z]{0,2}[0-9]{5,12}\b",
         r"\b[A-Z][0-9]{3}-[0-9]{4}-[0-9]{4}\b",
         r"\b[A-Z][0-9]{3}-[0-9]{3}-[0-9]{2}-[0-9]{3}-[0-9]\b",
+        r"\b[0-9]{3} [0-9]{3} [0-9]{3}\b",  # New York, printed in threes
     ),
     context=(
         "driver's license",
+        "driver\u2019s license",  # the typographic apostrophe editors put in
         "drivers license",
         "driver license",
         "driver's licence",
+        "driver\u2019s licence",
         "driving licence",
         "driving license",
-        "dl#",
-        "dl #",
-        "dl no",
-        "dl number",
+        "dl",  # a word of its own: not the "dl" in "bundle"
         "license number",
         "licence number",
     ),
@@ -106,6 +106,7 @@ DATE_OF_BIRTH = Detector(
         r"\b(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]\b",
         r"\b[0-3]?[0-9] " + MONTH + r",? (19|20)[0-9]{2}\b",
         r"\b" + MONTH + r" [0-3]?[0-9](st|nd|rd|th)?,? (19|20)[0-9]{2}\b",
+        r"\b[01]?[0-9]/[0-3]?[0-9]/[0-9]{2}\b",  # 3/28/73: US order, two-digit year
     ),
     context=(
         "dob",
@@ -145,6 +146,7 @@ ABA_ROUTING = Detector(
     (r"\b[0-9]{9}\b", r"\b[0-9]{4}-[0-9]{4}-[0-9]\b"),
     validator=v.aba_routing,
     context=("routing", "aba", "rtn", "transit number"),
+    one_value=True,
     confidence=0.95,
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sidecar.classify import validators as v
-from sidecar.classify.detectors.base import Detector, after_separator
+from sidecar.classify.detectors.base import Detector, after_separator, value_after_key
 
 
 def _url_credentials(text: str) -> tuple[int, int]:
@@ -20,11 +20,12 @@ def _url_password_ok(text: str) -> bool:
 
 def _assignment_value_ok(text: str) -> bool:
     start, end = after_separator(text)
-    return end - start >= 6 and v.not_placeholder(text[start:end])
+    value = text[start:end]
+    return end - start >= 6 and v.not_placeholder(value) and not v.code_reference(value)
 
 
 def _entropy_value_ok(text: str) -> bool:
-    start, end = after_separator(text)
+    start, end = value_after_key(text)
     return v.high_entropy(text[start:end])
 
 
@@ -43,8 +44,11 @@ AWS_ACCESS_KEY = Detector(
 AWS_SECRET_KEY = Detector(
     "secret.aws_secret_key",
     (
-        r"(secret_access_key|secretaccesskey|aws_secret|secret_key|aws_sak)[\"']?[ \t]*[:=]"
-        r"[ \t]*[\"']?[A-Za-z0-9/+=]{40,}",
+        # aws_secret_access_key, SecretAccessKey, "secret access key", aws_secret, secret_key
+        # (spelled out: optional separators in every alternative make the SOM database too
+        # large for Hyperscan)
+        r"(secret[_\- ]?access[_\- ]?key|aws_secret|secret_key|aws_sak)[\"']?"
+        r"[ \t]*[:=][ \t]*[\"']?[A-Za-z0-9/+=]{40,}",
     ),
     validator=_aws_secret_ok,
     narrow=after_separator,
@@ -74,13 +78,19 @@ GITHUB_TOKEN = Detector(
 
 GITLAB_TOKEN = Detector(
     "secret.gitlab_token",
-    (r"\bglpat-[A-Za-z0-9_\-]{20}\b",),
+    # No \b after it: the last of the 20 characters may be a "-".
+    (r"\bglpat-[A-Za-z0-9_\-]{20,}",),
     confidence=0.97,
 )
 
 SLACK_TOKEN = Detector(
     "secret.slack_token",
-    (r"\bxox[abposr]-[0-9A-Za-z]{4,}(-[0-9A-Za-z]{4,}){1,4}\b",),
+    (
+        # xoxb-/xoxp-/xoxa-/xoxr-… team, user and secret parts; workspace tokens carry a
+        # one-digit version first (xoxa-2-…); rotating tokens are prefixed xoxe.
+        r"\b(xoxe\.)?xox[abposre]-([0-9]-)?[0-9A-Za-z]{4,}(-[0-9A-Za-z]{4,}){1,4}\b",
+        r"\bxapp-[0-9]-[A-Z0-9]{8,}-[0-9]{8,}-[a-z0-9]{32,}\b",  # app-level tokens
+    ),
     confidence=0.97,
 )
 
@@ -119,7 +129,8 @@ JWT = Detector(
 
 URL_PASSWORD = Detector(
     "secret.url_password",
-    (r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"']{1,64}:[^\s@/\"']{1,128}@[A-Za-z0-9.\-\[\]]+",),
+    # The user may be empty: redis://:password@host.
+    (r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"']{0,64}:[^\s@/\"']{1,128}@[A-Za-z0-9.\-\[\]]+",),
     validator=_url_password_ok,
     narrow=_url_credentials,
     confidence=0.95,
@@ -128,7 +139,13 @@ URL_PASSWORD = Detector(
 
 PASSWORD_ASSIGNMENT = Detector(
     "secret.password_assignment",
-    (r"\b(password|passwd|pwd|passphrase|db_pass|pass)[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",),
+    (
+        # password, DB_PASSWORD, db_pass, pwd, passphrase, and a bare `secret` key: a value a
+        # person chose, so any non-placeholder value counts, whatever its entropy. Prefixed
+        # secrets (client_secret, webhook_secret) are generated: KEYED_SECRET's entropy rule.
+        r"(\b([a-z0-9]{1,24}[_\-.])?(password|passwd|pwd|passphrase|pass)|\bsecret)[\"']?"
+        r"[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",
+    ),
     validator=_assignment_value_ok,
     narrow=after_separator,
     confidence=0.85,
@@ -138,11 +155,15 @@ PASSWORD_ASSIGNMENT = Detector(
 KEYED_SECRET = Detector(
     "secret.generic_high_entropy",
     (
-        r"(secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential|auth)"
-        r"[a-z0-9_\-]*[\"']?[ \t]*[:=][ \t]*[\"']?[A-Za-z0-9+/=_\-.]{16,}",
+        # `token = value`, `X-Auth-Token: value`, and in prose "the deploy token is value",
+        # "signing key value": the key word, then `:`/`=`, "is"/"was", or just a space.
+        r"(secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential|auth"
+        r"|(signing|encryption|master|secret|access|api)[ _\-]key)"
+        r"[a-z0-9_\-]*[\"']?([ \t]*[:=][ \t]*|[ \t]+((is|was)[ \t]+)?)[\"']?"
+        r"[A-Za-z0-9+/=_\-.]{16,}",
     ),
     validator=_entropy_value_ok,
-    narrow=after_separator,
+    narrow=value_after_key,
     confidence=0.75,
     caseless=True,
 )

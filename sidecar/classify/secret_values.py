@@ -1,0 +1,118 @@
+"""Rules for secret values: entropy, placeholders, references, and words.
+
+A key name says a value is meant to be secret; these rules say whether the value is one: a
+random-looking string (detect-secrets' entropy thresholds), not a placeholder or a field
+description, not a pointer to where the secret is kept, not an identifier made of words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+
+def shannon_entropy(value: str) -> float:
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+_PLACEHOLDERS = (
+    "example",
+    "changeme",
+    "password",
+    "secret",
+    "****",
+    "redacted",
+    "your_",
+    "your-",
+    "<",
+    "${",
+    "{{",
+    "placeholder",
+    "dummy",
+    "sample",
+    "replace_me",
+    "replace-me",
+    "replaceme",
+    "change_me",
+    "changeit",
+)
+_NOT_SECRETS = frozenset(
+    {"required", "optional", "none", "null", "nil", "true", "false", "undefined", "string",
+     "hidden", "masked", "empty", "unset", "omitted", "default"}
+)  # fmt: skip
+"""Whole values that describe a field instead of filling it (`password: required`)."""
+
+
+def not_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    if len(set(lowered)) < 3 or lowered.strip("\"'`") in _NOT_SECRETS:
+        return False
+    # A run of x is a mask when written in one case ("xxxx", "XXXX"); "PNxXXX9" inside a
+    # random key is chance.
+    if "xxxx" in value or "XXXX" in value:
+        return False
+    return not any(p in lowered for p in _PLACEHOLDERS)
+
+
+_REFERENCE = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_.]*[\[(]|(process\.env|os\.environ|env|secrets|vars)\."
+    r"|\$[A-Za-z_][A-Za-z0-9_]*$|%\([A-Za-z_][A-Za-z0-9_]*\)s$|\{[A-Za-z_][A-Za-z0-9_.]*\}$"
+)
+
+
+def code_reference(value: str) -> bool:
+    """A value that names where the secret is kept instead of holding it: a call or an
+    index (`os.environ['DB_PASSWORD']`, `config.get("db")`), `process.env.DB_PASS`, an
+    environment variable (`$DB_PASSWORD`), a format field (`%(db_pw)s`, `{db_pw}`). An
+    anchored match on one short value, never run over request text."""
+    return _REFERENCE.match(value) is not None
+
+
+def looks_like_words(value: str) -> bool:
+    """Whether every run of letters, split at digits, punctuation and camelCase humps, has
+    three letters or more: `getAccessTokenFromRequest`, `github.com/acme/deploy-scripts`.
+    Identifiers and paths reach the entropy of a token; random strings have one- and
+    two-letter runs (of random 24-character alphanumerics, 1 in 4,000 looks like words)."""
+    runs: list[int] = []
+    length = 0
+    previous = ""
+    for i, char in enumerate(value):
+        if not char.isalpha():
+            if length:
+                runs.append(length)
+            length, previous = 0, char
+            continue
+        if length and char.isupper() and previous.islower():
+            runs.append(length)  # a camelCase hump starts a word
+            length = 0
+        elif length >= 2 and char.islower() and previous.isupper() and value[i - 2].isupper():
+            runs.append(length - 1)  # "JWTSignature": the last capital starts the next word
+            length = 1
+        length += 1
+        previous = char
+    if length:
+        runs.append(length)
+    return bool(runs) and min(runs) >= 3
+
+
+def high_entropy(value: str) -> bool:
+    """Thresholds in the spirit of detect-secrets: hex strings above 3.0 bits per
+    character, other base64-ish strings above 4.0, at least 16 characters; and not made of
+    words (an identifier or a path next to the word "token" is no token)."""
+    if len(value) < 16 or not not_placeholder(value):
+        return False
+    is_hex = all(c in "0123456789abcdefABCDEF" for c in value)
+    if not is_hex and looks_like_words(value):
+        return False
+    return shannon_entropy(value) > (3.0 if is_hex else 4.0)
+
+
+def aws_secret_key(value: str) -> bool:
+    return len(value) == 40 and "EXAMPLE" not in value and shannon_entropy(value) > 4.0
+
+
+def openai_key(value: str) -> bool:
+    return not value.startswith("sk-ant-") and not_placeholder(value)
