@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openai
-import orjson
 import pytest
 import yaml
 
@@ -31,6 +28,7 @@ from sidecar.metrics import Metrics
 from sidecar.serve import Running
 from tests.audit_support import Collector, sample_record
 from tests.conftest import APP_KEY, TAP, HarnessFactory, config_dict, key_environ
+from tests.serve_process import spawn_serve, wait_started
 from tests.test_routing import EMAIL, user
 
 
@@ -309,9 +307,9 @@ async def test_sigkill_restart_resends_what_was_not_acknowledged(
     ids: set[str] = set()
     try:
         for phase in ("crash", "restart"):
-            proc = await start_serve(cfg_file)
+            proc = await spawn_serve(cfg_file)
             try:
-                listen = await started_at(proc)
+                listen = (await wait_started(proc, []))["listen"]
                 drain = asyncio.create_task(drain_stderr(proc))
                 client = openai.AsyncOpenAI(base_url=listen + "/v1", api_key=APP_KEY, max_retries=0)
                 for text in ("first question", f"reach {EMAIL} please"):
@@ -341,39 +339,10 @@ async def test_sigkill_restart_resends_what_was_not_acknowledged(
     assert len({r["instance"] for r in collector.records()}) == 2
 
 
-async def start_serve(cfg_file: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "sidecar.cli",
-        "serve",
-        "--config",
-        str(cfg_file),
-        env={**os.environ, **key_environ()},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def drain_stderr(proc: asyncio.subprocess.Process) -> None:
     assert proc.stderr is not None
     while await proc.stderr.readline():
         pass
-
-
-async def started_at(proc: asyncio.subprocess.Process) -> str:
-    assert proc.stderr is not None
-    while True:
-        line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
-        if not line:
-            raise AssertionError("the sidecar exited before it started")
-        try:
-            event = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if event.get("event") == "started":
-            listen: str = event["listen"]
-            return listen
 
 
 @pytest.mark.parametrize("bad", [{"sink": "http"}, {"sink": "http", "http": {"url": "ftp://x"}}])

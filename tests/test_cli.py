@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import openai
-import orjson
 import pytest
 import yaml
 
@@ -18,10 +15,10 @@ from tests.conftest import (
     KEYS,
     POLICIES,
     config_dict,
-    key_environ,
     make_emulators,
     run_cli,
 )
+from tests.serve_process import spawn_serve, wait_started
 from tests.test_routing import EMAIL, user
 
 
@@ -43,21 +40,6 @@ def test_policy_test_command_fails_on_a_failing_test(tmp_path: Path) -> None:
     assert "FAIL" in proc.stdout and "test_always_fails" in proc.stdout
 
 
-async def _wait_for_started(proc: asyncio.subprocess.Process, lines: list[bytes]) -> dict:  # type: ignore[type-arg]
-    assert proc.stderr is not None
-    while True:
-        line = await asyncio.wait_for(proc.stderr.readline(), timeout=30)
-        if not line:
-            raise AssertionError(b"".join(lines).decode())
-        lines.append(line)
-        try:
-            event = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if event.get("event") == "started":
-            return event  # type: ignore[no-any-return]
-
-
 async def test_serve_process_routes_logs_no_secrets_and_stops_on_sigterm(tmp_path: Path) -> None:
     emulators = make_emulators()
     for emu in emulators.values():
@@ -67,20 +49,9 @@ async def test_serve_process_routes_logs_no_secrets_and_stops_on_sigterm(tmp_pat
         cfg["audit"] = {"sink": "file", "path": str(tmp_path / "audit.jsonl")}
         cfg_file = tmp_path / "config.yaml"
         cfg_file.write_text(yaml.safe_dump(cfg))
-        env = {**os.environ, **key_environ()}
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "sidecar.cli",
-            "serve",
-            "--config",
-            str(cfg_file),
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await spawn_serve(cfg_file, stdout=asyncio.subprocess.PIPE)
         lines: list[bytes] = []
-        started = await _wait_for_started(proc, lines)
+        started = await wait_started(proc, lines)
         client = openai.AsyncOpenAI(
             base_url=started["listen"] + "/v1", api_key=APP_KEY, max_retries=0
         )

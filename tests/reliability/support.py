@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,8 @@ import aiohttp
 import orjson
 import yaml
 
-from tests.conftest import Emulator, config_dict, key_environ
+from tests.conftest import Emulator, config_dict
+from tests.serve_process import spawn_serve, wait_started
 
 ERROR_LOG_MARKERS = (
     "Traceback",
@@ -56,32 +56,11 @@ class SidecarProcess:
         cfg = {**self.config, "audit": {"sink": "file", "path": str(self.audit_path)}}
         cfg_file = self.workdir / "config.yaml"
         cfg_file.write_text(yaml.safe_dump(cfg))
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "sidecar.cli",
-            "serve",
-            "--config",
-            str(cfg_file),
-            env={**os.environ, **key_environ()},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        started = await asyncio.wait_for(self._until_started(), timeout=60)
+        self.proc = await spawn_serve(cfg_file)
+        started = await wait_started(self.proc, self.stderr_lines)
         self.listen, self.admin = started["listen"], started["admin"]
         self._reader = asyncio.create_task(self._read_rest())
         return self
-
-    async def _until_started(self) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stderr is not None
-        while True:
-            line = await self.proc.stderr.readline()
-            if not line:
-                raise AssertionError(b"".join(self.stderr_lines).decode())
-            self.stderr_lines.append(line)
-            event = _json_line(line)
-            if event.get("event") == "started":
-                return event
 
     async def _read_rest(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
