@@ -97,6 +97,8 @@ class EmbeddedEngine:
         started = time.perf_counter()
         if threading.get_ident() != self._thread:
             return self._failed("wrong_thread", started)
+        if self._engine is None:
+            return self._failed("closed", started)
         try:
             self._engine.set_input_json(orjson.dumps(policy_input).decode())
             raw = self._engine.eval_rule_as_json(DECISION_QUERY)
@@ -111,6 +113,8 @@ class EmbeddedEngine:
         return parse_decision(raw, policy_input, self.name, self._revision, elapsed)
 
     def _drop_prints(self) -> None:
+        if self._engine is None:
+            return
         try:
             self._engine.take_prints()
         except BaseException as exc:
@@ -120,4 +124,11 @@ class EmbeddedEngine:
         return failed_decision(error, self.name, self._revision, time.perf_counter() - started)
 
     async def close(self) -> None:
-        return None
+        self.drop()
+
+    def drop(self) -> None:
+        """Drop the compiled engine now, on its own thread. The Rust engine may only be
+        freed on the thread that made it; left to the garbage collector (when it sits in a
+        reference cycle), it could be freed on whatever thread the collector runs on, e.g. a
+        resolver thread, which the engine refuses with an error and a leak."""
+        self._engine = None

@@ -82,7 +82,9 @@ class PolicyManager:
         if report.failed:
             failed = [r.name for r in report.results if not r.passed]
             return self.reject(source.revision, f"{len(failed)} policy tests failed: {failed[:5]}")
-        previous, self._active = self._active.revision, candidate
+        retired = self._active
+        previous, self._active = retired.revision, candidate
+        retired.drop()  # on this (the loop) thread, see EmbeddedEngine.close
         self.rejected = None
         self.awaiting_bundle = False
         self._metrics.set_policy_revision(self.name, candidate.revision)
