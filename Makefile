@@ -34,7 +34,7 @@ unit: $(STAMP)
 test: lint typecheck policy-test unit
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/load.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
