@@ -130,6 +130,9 @@ class PolicyConfig(_Strict):
     """Re-read `path` when it changes (ConfigMap updates included); verify, then swap."""
     watch_interval_s: float = Field(1.0, gt=0)
     bundle: BundleConfig | None = None
+    decision_cache_size: int = Field(4096, ge=0)
+    """Decisions kept per policy revision when the policy declares itself cacheable
+    (`decision_cache` rule); 0 evaluates every request."""
 
 
 class AuditConfig(_Strict):

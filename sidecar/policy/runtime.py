@@ -58,16 +58,17 @@ def build_policy(
         opa = OPAEngine(cfg.opa_url, cfg.timeout_ms)
         metrics.set_policy_revision(opa.name, opa.revision)
         return PolicyRuntime(engine=opa, opa=opa)
-    bundle = cfg.bundle
+    bundle, cache_size = cfg.bundle, cfg.decision_cache_size
     if bundle is not None and bundle.file is not None:
         source = load_bundle_file(bundle.file)
-        manager = PolicyManager(
-            EmbeddedEngine.from_source(source, cfg.timeout_ms), metrics, cfg.timeout_ms
-        )
+        engine = EmbeddedEngine.from_source(source, cfg.timeout_ms, cache_size=cache_size)
+        manager = PolicyManager(engine, metrics, cfg.timeout_ms, cache_size=cache_size)
         return PolicyRuntime(engine=manager, manager=manager)
-    bootstrap = EmbeddedEngine.load(cfg.path, cfg.timeout_ms)
+    bootstrap = EmbeddedEngine.load(cfg.path, cfg.timeout_ms, cache_size=cache_size)
     if bundle is not None and bundle.url is not None:
-        manager = PolicyManager(bootstrap, metrics, cfg.timeout_ms, awaiting_bundle=True)
+        manager = PolicyManager(
+            bootstrap, metrics, cfg.timeout_ms, awaiting_bundle=True, cache_size=cache_size
+        )
         token = load_credential(
             "bundle",
             bundle.token_env,
@@ -82,6 +83,6 @@ def build_policy(
             max_delay=bundle.max_delay_s,
         )
         return PolicyRuntime(engine=manager, manager=manager, poller=poller)
-    manager = PolicyManager(bootstrap, metrics, cfg.timeout_ms)
+    manager = PolicyManager(bootstrap, metrics, cfg.timeout_ms, cache_size=cache_size)
     watcher = DirectoryWatcher(cfg.path, manager, cfg.watch_interval_s) if cfg.watch else None
     return PolicyRuntime(engine=manager, manager=manager, watcher=watcher)
