@@ -199,6 +199,7 @@ def sidecar_config(upstream_port: int, workdir: Path, decision_cache: bool) -> P
         },
         "policy": {"path": str(ROOT / "policies")},
         "audit": {"sink": "file", "path": str(workdir / "audit.jsonl")},
+        "classification": {"compiled_cache_dir": str(workdir / "hyperscan")},
     }
     if not decision_cache:
         config["policy"]["decision_cache_size"] = 0

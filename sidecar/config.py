@@ -197,6 +197,9 @@ class ClassificationConfig(_Strict):
     """Per tag: `tag` gives [REDACTED:<tag>], `last4` keeps the last four characters."""
     custom: tuple[CustomDetectorConfig, ...] = ()
     keywords: tuple[KeywordListConfig, ...] = ()
+    compiled_cache_dir: Path | None = None
+    """Where compiled Hyperscan databases are kept between starts (e.g. an emptyDir, or a
+    directory warmed in the image); a warm start skips ~0.75 s of compilation."""
 
 
 class Limits(_Strict):

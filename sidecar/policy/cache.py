@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -101,8 +102,9 @@ def _without(document: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
 
 
 class DecisionCache:
-    """A bounded LRU of decisions of one policy revision, keyed by the decision-relevant
-    part of the input (serialised with sorted keys) and the time interval."""
+    """A bounded LRU of decisions of one policy revision, keyed by a digest of the
+    decision-relevant part of the input (serialised with sorted keys) and the time
+    interval."""
 
     def __init__(self, declaration: CacheDeclaration, size: int = DEFAULT_CACHE_SIZE) -> None:
         self.declaration = declaration
@@ -121,9 +123,11 @@ class DecisionCache:
         for path in self.declaration.ignore:
             relevant = _without(relevant, path)
         try:
-            key = orjson.dumps(relevant, option=orjson.OPT_SORT_KEYS)
+            document = orjson.dumps(relevant, option=orjson.OPT_SORT_KEYS)
         except TypeError:
             return None
+        # A 128-bit digest rather than the ~1.5 KB document: a full cache stays a few MB.
+        key = hashlib.blake2b(document, digest_size=16).digest()
         boundaries = self.declaration.time_boundaries
         if boundaries:
             request = policy_input.get("request")
