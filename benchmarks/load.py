@@ -1,8 +1,9 @@
-"""What the sidecar costs, measured against a direct call and, optionally, the LiteLLM proxy.
+"""What the sidecar costs, measured against a direct call and, optionally, other proxies.
 
 One run starts a loopback OpenAI-format upstream, the sidecar (`llm-router serve` with the
 full pipeline: classification, the default Rego policy, a file audit sink, metrics) and,
-with `--peer litellm`, the LiteLLM proxy; each proxy is pinned to core 0, the upstream and
+with `--peer litellm`, the LiteLLM proxy, with `--peer floor`, a bare aiohttp pass-through
+(the floor of the sidecar's own stack). Each proxy is pinned to core 0, the upstream and
 this load generator to core 1. With 4 KB prompts, half of them carrying personal data, it
 measures for every proxy:
 
@@ -16,7 +17,7 @@ measures for every proxy:
 JSON goes to stdout, a Markdown table to stderr. Not a test: numbers depend on the machine,
 and on a shared machine `foreign_cpu_share` says how much else ran on the proxy's core.
 
-    python benchmarks/load.py [--quick] [--peer litellm] [--no-decision-cache]
+    python benchmarks/load.py [--quick] [--peer litellm] [--peer floor] [--no-decision-cache]
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from procs import (
     pin_self,
     pinning_possible,
     sidecar_config,
+    start_floor,
     start_sidecar,
     start_upstream,
 )
@@ -193,10 +195,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 proc.stop()
             res["audit_overhead"] = audit_overhead(work / "audit.jsonl")
             result["proxies"]["llm-router"] = res
-            if args.peer == "litellm":
-                result["proxies"]["litellm"] = await run_litellm(
-                    args, work, upstream, direct, sizes
-                )
+            for name in dict.fromkeys(args.peer):
+                run_peer = run_litellm if name == "litellm" else run_floor
+                result["proxies"][name] = await run_peer(args, work, upstream, direct, sizes)
         finally:
             upstream.stop()
     result["targets"] = evaluate(result["proxies"]["llm-router"])
@@ -220,6 +221,18 @@ async def run_litellm(
     return {"version": version, **res, **startup_times(times)}
 
 
+async def run_floor(
+    args: argparse.Namespace, work: Path, upstream: Proc, direct: Target, sizes: dict[str, int]
+) -> dict[str, Any]:
+    proc, times = await startups(lambda: start_floor(upstream.port, work), 2)
+    try:
+        target = Target("floor", proc.port, "/v1/chat/completions", "floor", proc)
+        res = await measure(target, direct, sizes, args.pii_share)
+    finally:
+        proc.stop()
+    return {**res, **startup_times(times)}
+
+
 def machine() -> dict[str, Any]:
     model = ""
     try:
@@ -241,7 +254,13 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests (make bench)")
-    parser.add_argument("--peer", choices=["litellm"], help="also measure this proxy")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        choices=["litellm", "floor"],
+        help="also measure the LiteLLM proxy, or the bare aiohttp pass-through (repeatable)",
+    )
     parser.add_argument("--pii-share", type=float, default=0.5)
     parser.add_argument("--gap-ms", type=float, default=1.0, help="between streamed events")
     parser.add_argument("--startups", type=int, default=3, help="start-ups to time (median)")

@@ -219,6 +219,17 @@ def _spawn_sidecar(config: Path, workdir: Path) -> tuple[Proc, int]:
     return proc, cfg["admin"]["port"]
 
 
+async def start_floor(upstream_port: int, workdir: Path) -> Proc:
+    """The bare aiohttp pass-through (benchmarks/floor.py) on the proxy core."""
+    port = free_port()
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "floor.py"), "--port", str(port)]
+    cmd += ["--upstream", f"http://127.0.0.1:{upstream_port}/floor/v1"]
+    proc = spawn("floor", cmd, PROXY_CPU, dict(os.environ), workdir / "floor.log")
+    proc.port = port
+    await wait_ready(proc, port, "/ready", 30, workdir / "floor.log")
+    return proc
+
+
 async def start_sidecar(config: Path, workdir: Path) -> Proc:
     """`llm-router serve` on the proxy core; ready when the admin `/readyz` answers 200."""
     proc, admin_port = _spawn_sidecar(config, workdir)

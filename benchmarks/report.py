@@ -61,29 +61,33 @@ ROWS: list[tuple[str, Path, str, bool]] = [
 """(label, value, unit, lower is better)."""
 
 
+NAMES = {"llm-router": "llm-router", "floor": "bare aiohttp floor", "litellm": "LiteLLM"}
+
+
 def table(result: dict[str, Any]) -> str:
-    """Markdown: llm-router, LiteLLM when measured, their ratio, the direct call."""
-    ours = result["proxies"]["llm-router"]
-    peer = result["proxies"].get("litellm")
-    has_peer = bool(peer) and "unavailable" not in peer
-    head = "| | llm-router |" + (" LiteLLM | llm-router advantage |" if has_peer else "")
+    """Markdown: one column per proxy measured, and how many times better llm-router did
+    than LiteLLM when it was measured."""
+    proxies = {n: r for n, r in result["proxies"].items() if "unavailable" not in r}
+    ours, peer = proxies["llm-router"], proxies.get("litellm")
+    head = "| | " + " | ".join(NAMES.get(n, n) for n in proxies) + " |"
+    head += " LiteLLM / llm-router |" if peer else ""
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for label, path, unit, lower in ROWS:
-        value = dig(ours, path)
-        row = f"| {label} | {_fmt(value, unit)} |"
-        if has_peer:
-            theirs = dig(peer, path)
+        row = f"| {label} | " + " | ".join(_fmt(dig(r, path), unit) for r in proxies.values())
+        row += " |"
+        if peer:
+            value, theirs = dig(ours, path), dig(peer, path)
             ratio = None
             if value and theirs and value > 0 and theirs > 0:
                 ratio = theirs / value if lower else value / theirs
-            shown = f"{ratio:.1f}x" if ratio is not None else "-"
-            row += f" {_fmt(theirs, unit)} | {shown} |"
+            row += f" {ratio:.1f}x |" if ratio is not None else " - |"
         lines.append(row)
     c1 = ours["latency"]["c1"]["direct"]
     lines.append("")
     lines.append(f"Direct to the upstream, c=1: p50 {c1['p50_ms']} ms, p99 {c1['p99_ms']} ms.")
-    if peer and not has_peer:
-        lines.append(f"LiteLLM not measured: {peer['unavailable']}")
+    for name, res in result["proxies"].items():
+        if "unavailable" in res:
+            lines.append(f"{NAMES.get(name, name)} not measured: {res['unavailable']}")
     misses = [k for k, v in result["targets"].items() if not v["met"]]
     lines.append("Targets met: " + ("all" if not misses else "all but " + ", ".join(misses)))
     return "\n".join(lines)
