@@ -7,14 +7,25 @@ number of series is bounded by the config, not by traffic.
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 
 import sidecar
 
 # Sub-millisecond buckets: the sidecar's own work is measured in microseconds.
 FAST_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
 UPSTREAM_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+def _memoize_labels(metric: MetricWrapperBase) -> None:
+    """`labels(...)` checks and formats its arguments and takes a lock on every call
+    (~1.7 us; a request makes about eight such calls); the child for a given set of
+    values never changes, so it is looked up once. The label space is bounded by the
+    configuration (see above), and none of these collectors is ever cleared."""
+    metric.labels = functools.lru_cache(maxsize=None)(metric.labels)  # type: ignore[method-assign]
 
 
 class Metrics:
@@ -107,6 +118,17 @@ class Metrics:
             ["id"],
             registry=r,
         )
+
+        for metric in (
+            self.requests,
+            self.request_duration,
+            self.policy_evaluation,
+            self.findings,
+            self.upstream_attempts,
+            self.tokens,
+            self.break_glass,
+        ):
+            _memoize_labels(metric)
 
     def set_policy_revision(self, engine: str, revision: str) -> None:
         self.policy_revision.clear()
