@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from sidecar.config import PolicyConfig
 from sidecar.credentials import load_credential
 from sidecar.metrics import Metrics
-from sidecar.policy.bundle import BundlePoller, load_bundle_file
 from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.policy.model import PolicyEngine
 from sidecar.policy.reload import DirectoryWatcher, PolicyManager
 
-if TYPE_CHECKING:  # imported when used: its HTTP client stack costs ~35 ms and MBs at start
+if TYPE_CHECKING:  # imported when configured: ~35 ms and several MB at start for nothing
+    from sidecar.policy.bundle import BundlePoller
     from sidecar.policy.opa import OPAEngine
 
 
@@ -65,12 +65,16 @@ def build_policy(
         return PolicyRuntime(engine=opa, opa=opa)
     bundle, cache_size = cfg.bundle, cfg.decision_cache_size
     if bundle is not None and bundle.file is not None:
+        from sidecar.policy.bundle import load_bundle_file
+
         source = load_bundle_file(bundle.file)
         engine = EmbeddedEngine.from_source(source, cfg.timeout_ms, cache_size=cache_size)
         manager = PolicyManager(engine, metrics, cfg.timeout_ms, cache_size=cache_size)
         return PolicyRuntime(engine=manager, manager=manager)
     bootstrap = EmbeddedEngine.load(cfg.path, cfg.timeout_ms, cache_size=cache_size)
     if bundle is not None and bundle.url is not None:
+        from sidecar.policy.bundle import BundlePoller
+
         manager = PolicyManager(
             bootstrap, metrics, cfg.timeout_ms, awaiting_bundle=True, cache_size=cache_size
         )
