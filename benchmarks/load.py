@@ -102,6 +102,8 @@ async def measure(proxy: Target, direct: Target, sizes: dict[str, int], pii: flo
     peak = max(out["latency"].values(), key=lambda v: v["requests_per_s"])
     out["throughput_rps"] = peak["requests_per_s"]
     out["cpu_ms_per_request"] = out["latency"]["c64"]["cpu_ms_per_request"]
+    cpu = out["cpu_ms_per_request"]
+    out["capacity_rps"] = round(1000 / cpu) if cpu else None
     out["rss_mb"] = memory_mb(proxy.proc.pid) if proxy.proc else 0.0
 
     d, t = await run_pairs(direct, proxy, workload(sizes["ttfb"], pii, 21, stream_events=21))

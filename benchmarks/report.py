@@ -37,6 +37,8 @@ def evaluate(res: dict[str, Any]) -> dict[str, Any]:
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
+    if unit == "%":
+        return f"{value * 100:.0f} %"
     digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
     return f"{value:,.{digits}f} {unit}".strip()
 
@@ -45,6 +47,7 @@ ROWS: list[tuple[str, Path, str, bool]] = [
     ("CPU per non-streamed request (c=64)", ("cpu_ms_per_request",), "ms", True),
     ("CPU per non-streamed request (c=1)", ("latency", "c1", "cpu_ms_per_request"), "ms", True),
     ("max throughput, one core", ("throughput_rps",), "req/s", False),
+    ("requests/s of a whole core (1 / CPU per request)", ("capacity_rps",), "req/s", False),
     ("added latency p50, c=1", ("latency", "c1", "added_p50_ms"), "ms", True),
     ("added latency p99, c=1", ("latency", "c1", "added_p99_ms"), "ms", True),
     ("added latency p50, c=16", ("latency", "c16", "added_p50_ms"), "ms", True),
@@ -57,6 +60,12 @@ ROWS: list[tuple[str, Path, str, bool]] = [
     ("RSS under load (peak)", ("peak_rss_mb",), "MB", True),
     ("start-up to ready (warm)", ("startup_s",), "s", True),
     ("start-up to ready (cold)", ("startup_cold_s",), "s", True),
+    (
+        "other processes on the proxy's core, c=64",
+        ("latency", "c64", "foreign_cpu_share"),
+        "%",
+        True,
+    ),
 ]
 """(label, value, unit, lower is better)."""
 
@@ -69,22 +78,28 @@ def table(result: dict[str, Any]) -> str:
     than LiteLLM when it was measured."""
     proxies = {n: r for n, r in result["proxies"].items() if "unavailable" not in r}
     ours, peer = proxies["llm-router"], proxies.get("litellm")
-    head = "| | " + " | ".join(NAMES.get(n, n) for n in proxies) + " |"
+    targets = {path: f"{op} {bound:g}" for _, path, op, bound in TARGETS}
+    head = "| | target | " + " | ".join(NAMES.get(n, n) for n in proxies) + " |"
     head += " LiteLLM / llm-router |" if peer else ""
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for label, path, unit, lower in ROWS:
-        row = f"| {label} | " + " | ".join(_fmt(dig(r, path), unit) for r in proxies.values())
-        row += " |"
+        target = f"{targets[path]} {unit}".strip() if path in targets else ""
+        row = f"| {label} | {target} | "
+        row += " | ".join(_fmt(dig(r, path), unit) for r in proxies.values()) + " |"
         if peer:
             value, theirs = dig(ours, path), dig(peer, path)
             ratio = None
-            if value and theirs and value > 0 and theirs > 0:
+            if unit != "%" and value and theirs and value > 0 and theirs > 0:
                 ratio = theirs / value if lower else value / theirs
             row += f" {ratio:.1f}x |" if ratio is not None else " - |"
         lines.append(row)
     c1 = ours["latency"]["c1"]["direct"]
+    m = result["machine"]
     lines.append("")
     lines.append(f"Direct to the upstream, c=1: p50 {c1['p50_ms']} ms, p99 {c1['p99_ms']} ms.")
+    lines.append(
+        f"{m['cpus']} x {m['cpu']}, Linux {m['kernel']}, Python {m['python']}; {result['pinning']}."
+    )
     for name, res in result["proxies"].items():
         if "unavailable" in res:
             lines.append(f"{NAMES.get(name, name)} not measured: {res['unavailable']}")
