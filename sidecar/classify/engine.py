@@ -101,7 +101,7 @@ class Scanner:
             _compile,
             compiled_cache,
         )
-        prepare()  # normalisation's lookup table: at start-up, not on a request
+        prepare(compiled_cache)  # normalisation's lookup table: at start-up, not on a request
 
     # ---- public -------------------------------------------------------------------------
 

@@ -99,8 +99,28 @@ def test_a_classifier_from_a_warm_cache_finds_the_same(tmp_path: Path) -> None:
 
     cfg = ClassificationConfig(compiled_cache_dir=tmp_path)
     cold, warm = Classifier.from_config(cfg), Classifier.from_config(cfg)
-    assert len(list(tmp_path.glob("hs-*.db"))) == 2
+    assert len(list(tmp_path.glob("hs-*.db"))) >= 2  # + the normalisation table, if built here
     text = "mail jane.doe@example.com, IBAN DE89370400440532013000, key AKIAIOSFODNN7EXAMPLE"
     segments = [Segment(("messages", 0, "content"), text)]
     a, b = cold.classify(segments), warm.classify(segments)
     assert a == b and {"pii.email", "pii.iban"} <= set(a.tags)
+
+
+def test_normalisation_table_from_a_warm_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sidecar.classify import normalize as n
+
+    text = "ｆｕｌｌ\u200bwidth ٣٤٥ and ﬁ ligature"
+    expected = n.normalize(text).text
+    monkeypatch.setattr(n, "_changing_db", None)
+    n.prepare(tmp_path)
+    assert len(list(tmp_path.glob("hs-*.db"))) == 1
+    monkeypatch.setattr(n, "_changing_db", None)
+
+    def no_build() -> hyperscan.Database:
+        raise AssertionError("a warm cache must not walk the code points")
+
+    monkeypatch.setattr(n, "_build_changing", no_build)
+    n.prepare(tmp_path)
+    assert n.normalize(text).text == expected == "fullwidth 345 and fi ligature"
