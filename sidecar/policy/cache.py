@@ -37,6 +37,9 @@ from sidecar.policy.model import Decision
 
 CACHE_QUERY = "data.llm_router.decision_cache"
 DEFAULT_CACHE_SIZE = 4096
+ALWAYS_KEYED = frozenset({"routes", "alternatives"})
+"""The offered routes are checked against every decision (parse_decision); a cached one
+skips that check, so a declaration that would share decisions across offers is refused."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -80,6 +83,8 @@ class CacheDeclaration:
         paths = []
         for path in ignore:
             if not isinstance(path, str) or not path or "" in path.split("."):
+                return None
+            if path.split(".")[0] in ALWAYS_KEYED:
                 return None
             paths.append(tuple(path.split(".")))
         instants = [rfc3339_ns(b) for b in boundaries]

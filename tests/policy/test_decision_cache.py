@@ -109,6 +109,8 @@ def test_rfc3339_matches_rego() -> None:
         {"cacheable": True, "ignore": "request.id"},
         {"cacheable": True, "ignore": ["request..id"]},
         {"cacheable": True, "time_boundaries": ["next tuesday"]},
+        {"cacheable": True, "ignore": ["routes"]},
+        {"cacheable": True, "ignore": ["alternatives.claude"]},
     ],
 )
 def test_anything_but_a_clear_declaration_means_no_caching(raw: Any) -> None:
