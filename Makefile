@@ -34,7 +34,7 @@ unit: $(STAMP)
 test: lint typecheck policy-test unit
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/load.py --quick
+	$(BIN)/python benchmarks/load.py --quick --peer floor
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
