@@ -75,7 +75,8 @@ def stream_events(
     """Built once per shape: the upstream must cost the load generator's core next to
     nothing, and some twenty orjson dumps per stream are not nothing."""
     events = [_event(_chunk(model, {"role": "assistant", "content": ""}))]
-    events += [_event(_chunk(model, {"content": "tok "})) for _ in range(content_events)]
+    # Distinct tokens: LiteLLM aborts a stream that repeats one chunk ~100 times.
+    events += [_event(_chunk(model, {"content": f"t{i} "})) for i in range(content_events)]
     events.append(_event(_chunk(model, {}, "stop")))
     if include_usage:
         usage = {**_chunk(model, {}), "choices": [], "usage": _usage(prompt_bytes, content_events)}
