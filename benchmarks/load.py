@@ -131,6 +131,7 @@ async def measure(proxy: Target, direct: Target, sizes: dict[str, int], pii: flo
     out["peak_rss_mb"] = memory_mb(proxy.proc.pid, "VmHWM") if proxy.proc else 0.0
     for b in batches:
         out["errors"] += b.errors[:3]
+    out["failed_requests"] = sum(len(b.errors) for b in batches)
     return out
 
 
