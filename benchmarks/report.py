@@ -60,12 +60,8 @@ ROWS: list[tuple[str, Path, str, bool]] = [
     ("RSS under load (peak)", ("peak_rss_mb",), "MB", True),
     ("start-up to ready (warm)", ("startup_s",), "s", True),
     ("start-up to ready (cold)", ("startup_cold_s",), "s", True),
-    (
-        "other processes on the proxy's core, c=64",
-        ("latency", "c64", "foreign_cpu_share"),
-        "%",
-        True,
-    ),
+    ("other load on the proxy's core, c=64", ("latency", "c64", "foreign_cpu_share"), "%", True),
+    ("failed requests (non-200 or cut streams)", ("failed_requests",), "", True),
 ]
 """(label, value, unit, lower is better)."""
 
