@@ -39,6 +39,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return "n/a"
     if unit == "%":
         return f"{value * 100:.0f} %"
+    if isinstance(value, int):
+        return f"{value:,} {unit}".strip()
     digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
     return f"{value:,.{digits}f} {unit}".strip()
 
