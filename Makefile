@@ -34,7 +34,7 @@ unit: $(STAMP)
 test: lint typecheck policy-test unit
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/load.py --quick --peer floor
 
 # Optional in CI: five minutes at a steady rate, RSS and file descriptors over time (JSON).
 soak: $(STAMP)

@@ -267,3 +267,18 @@ decision := object.union(
 	},
 	annotations,
 )
+
+# ---- decision caching -------------------------------------------------------------------
+#
+# Read by the sidecar once per policy revision (never per request, and with an empty input,
+# so it must depend on data only). It lets the sidecar reuse a decision for a request whose
+# input differs from an earlier one only in the paths listed in `ignore`, while the request
+# time stays between the same two `time_boundaries` (RFC 3339 instants at which a decision
+# may change: here the break-glass expiries, the only use of input.request.time).
+# If you make the decision read any of the ignored paths, or the time in another way,
+# change this declaration (or set cacheable to false); router_test.rego checks it.
+decision_cache := {
+	"cacheable": true,
+	"ignore": ["request.id", "request.time", "classification.tags"],
+	"time_boundaries": sort([e.expires | some e in object.get(config, "break_glass", [])]),
+}

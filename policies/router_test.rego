@@ -259,3 +259,47 @@ test_every_decision_has_reasons if {
 		count(d.reasons) > 0
 	}
 }
+
+# ---- the decision-cache declaration holds -----------------------------------------------
+
+test_decision_cache_is_declared if {
+	llm_router.decision_cache.cacheable == true
+	llm_router.decision_cache.ignore == ["request.id", "request.time", "classification.tags"]
+	llm_router.decision_cache.time_boundaries == []
+}
+
+# Inputs that differ only in the ignored paths get the same decision, for every profile.
+cache_variant(req) := json.patch(req, [
+	{"op": "replace", "path": "/request/id", "value": "another-request"},
+	{"op": "add", "path": "/request/time", "value": "2031-01-01T00:00:00.123Z"},
+	{"op": "replace", "path": "/classification/tags", "value": {"pii.email": 7, "pci.pan": 2, "secret.jwt": 1}},
+])
+
+cache_cases := [
+	request("public", []),
+	request("internal", []),
+	request("regulated", ["pii"]),
+	request("regulated", ["phi", "pii"]),
+	request("regulated", ["pci"]),
+	request("regulated", ["secret"]),
+	truncated(request("public", [])),
+	in_region(request("regulated", ["pii"]), "eu"),
+	from_sources(request("regulated", []), ["declared"]),
+]
+
+test_decision_ignores_the_declared_inputs if {
+	every req in cache_cases {
+		a := llm_router.decision with input as req
+		b := llm_router.decision with input as cache_variant(req)
+		a == b
+	}
+}
+
+test_break_glass_expiries_are_time_boundaries if {
+	settings := object.union(data.llm_router_config, {"break_glass": [
+		{"id": "B", "namespace": "ns", "waive": ["dpa"], "reason": "r", "approver": "a", "expires": "2026-12-02T00:00:00Z"},
+		{"id": "A", "namespace": "ns", "waive": ["dpa"], "reason": "r", "approver": "a", "expires": "2026-12-01T00:00:00Z"},
+	]})
+	boundaries := llm_router.decision_cache.time_boundaries with data.llm_router_config as settings
+	boundaries == ["2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"]
+}

@@ -159,7 +159,12 @@ class Sidecar:
         )
         async with self.pipeline.run(api, inbound) as reply:
             if reply.stream is None:
-                return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+                # Sent here, inside the block: the audit record and metrics that the
+                # pipeline writes on leaving it then no longer delay the app's answer.
+                complete = web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+                await complete.prepare(request)
+                await complete.write_eof()
+                return complete
             response = web.StreamResponse(status=reply.status, headers=reply.headers)
             response.headers.setdefault("content-type", "text/event-stream")
             response.headers["cache-control"] = "no-cache"

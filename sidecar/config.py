@@ -167,6 +167,9 @@ class PolicyConfig(_Strict):
     """Re-read `path` when it changes (ConfigMap updates included); verify, then swap."""
     watch_interval_s: float = Field(1.0, gt=0)
     bundle: BundleConfig | None = None
+    decision_cache_size: int = Field(4096, ge=0)
+    """Decisions kept per policy revision when the policy declares itself cacheable
+    (`decision_cache` rule); 0 evaluates every request."""
 
 
 class HttpSinkConfig(_Strict):
@@ -277,6 +280,9 @@ class ClassificationConfig(_Strict):
     """Per tag: `tag` gives [REDACTED:<tag>], `last4` keeps the last four characters."""
     custom: tuple[CustomDetectorConfig, ...] = ()
     keywords: tuple[KeywordListConfig, ...] = ()
+    compiled_cache_dir: Path | None = None
+    """Where compiled Hyperscan databases are kept between starts (e.g. an emptyDir, or a
+    directory warmed in the image); a warm start skips ~0.75 s of compilation."""
 
 
 class Limits(_Strict):

@@ -57,6 +57,7 @@ class Classifier:
                 budget_chars=cfg.scan_budget_bytes,
                 decode_limit=cfg.decode.max_bytes,
                 decode_depth=cfg.decode.max_depth,
+                compiled_cache=cfg.compiled_cache_dir,
             )
         )
 

@@ -18,10 +18,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from pathlib import Path
 
 import hyperscan
 
 from sidecar.classify.allowance import Allowance
+from sidecar.classify.dbcache import cached_compile
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
 from sidecar.classify.detectors.base import has_context
@@ -77,6 +79,7 @@ class Scanner:
         budget_chars: int = 1 << 20,
         decode_limit: int = 1 << 16,
         decode_depth: int = 2,
+        compiled_cache: Path | None = None,
     ) -> None:
         self.detectors = tuple(detectors)
         self.budget = budget_chars
@@ -99,12 +102,19 @@ class Scanner:
         # Two databases over the same patterns. The fast one tracks no start of match (SOM
         # costs Hyperscan 3-4x) and runs over everything; the SOM one runs only over small
         # windows around the rare hits, to find where each match starts.
-        self._fast = _compile(
+        self._fast = cached_compile(
             [*expressions, _B64_TRIGGER.encode(), _PCT_TRIGGER.encode(), *self._gate.expressions],
             [*caseless, 0, hyperscan.HS_FLAG_SINGLEMATCH, *self._gate.flags],
+            _compile,
+            compiled_cache,
         )
-        self._som = _compile(expressions, [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless])
-        prepare()  # normalisation's lookup table: at start-up, not on a request
+        self._som = cached_compile(
+            expressions,
+            [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless],
+            _compile,
+            compiled_cache,
+        )
+        prepare(compiled_cache)  # normalisation's lookup table: at start-up, not on a request
 
     # ---- public -------------------------------------------------------------------------
 

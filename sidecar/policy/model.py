@@ -38,6 +38,9 @@ class Decision:
     annotations: dict[str, Any] = field(default_factory=dict)
     """Extra decision fields the sidecar records but does not act on beyond routing:
     `break_glass` (exceptions used), `reroute` (the model routed to instead)."""
+    cached: bool = False
+    """Reused from an identical earlier decision of the same revision (policy/cache.py);
+    a cached Decision is shared between requests, so nothing may mutate its contents."""
 
     @property
     def fail_closed(self) -> bool:

@@ -2,10 +2,11 @@
 
 `PolicyManager` is the engine the pipeline talks to. It holds one active EmbeddedEngine and
 replaces it with a single reference assignment, so a request, which makes exactly one
-`decide` call on the engine it found, is decided entirely by one revision. A candidate that
-fails to compile, has no decision, or fails any of its `test_*` rules is rejected: the last
-good revision keeps serving, the error is logged and `llm_router_policy_reload_errors_total`
-counts it.
+`decide` call on the engine it found, is decided entirely by one revision (and a cached
+decision lives inside the engine of its revision, so it can only come from that revision).
+A candidate that fails to compile, has no decision, or fails any of its `test_*` rules is
+rejected: the last good revision keeps serving, the error is logged and
+`llm_router_policy_reload_errors_total` counts it.
 
 `DirectoryWatcher` notices changes by polling a fingerprint (names, sizes, mtimes and the
 resolved `..data` link that Kubernetes swaps atomically when a ConfigMap changes), which
@@ -23,6 +24,7 @@ from typing import Any
 import structlog
 
 from sidecar.metrics import Metrics
+from sidecar.policy.cache import DEFAULT_CACHE_SIZE
 from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.policy.errors import PolicyLoadError
 from sidecar.policy.loader import PolicySource, read_policy_dir
@@ -42,8 +44,10 @@ class PolicyManager:
         timeout_ms: float,
         *,
         awaiting_bundle: bool = False,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self._active = engine
+        self._cache_size = cache_size
         self.awaiting_bundle = awaiting_bundle
         """With a bundle URL, not ready until the first bundle has been verified and swapped
         in (the bootstrap policy from `path` decides meanwhile, but the pod is not ready)."""
@@ -75,7 +79,9 @@ class PolicyManager:
             self.awaiting_bundle = False
             return True
         try:
-            candidate = EmbeddedEngine.from_source(source, self._timeout_ms)
+            candidate = EmbeddedEngine.from_source(
+                source, self._timeout_ms, cache_size=self._cache_size
+            )
             report = run_source_tests(source)
         except PolicyLoadError as exc:
             return self.reject(source.revision, str(exc))
