@@ -116,8 +116,12 @@ class SSEParser:
 
     def __init__(self) -> None:
         self._buffer = b""
+        self._cr = b""
 
     def feed(self, chunk: bytes) -> list[tuple[str | None, bytes]]:
+        chunk = self._cr + chunk
+        # A chunk may end between the CR and the LF of one line ending: hold the CR back.
+        chunk, self._cr = (chunk[:-1], b"\r") if chunk.endswith(b"\r") else (chunk, b"")
         self._buffer += chunk.replace(b"\r\n", b"\n")
         events: list[tuple[str | None, bytes]] = []
         while True:
