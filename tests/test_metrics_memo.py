@@ -19,7 +19,7 @@ def test_memoized_labels_count_into_their_own_series() -> None:
 
 def test_two_sidecars_do_not_share_children() -> None:
     one, two = Metrics(), Metrics()
-    one.tokens.labels(provider="openai", type="prompt").inc(5)
-    series = 'llm_router_tokens_total{provider="openai",type="prompt"} 5.0'
+    one.tokens.labels(provider="openai", model="gpt-4o", type="prompt").inc(5)
+    series = 'llm_router_tokens_total{model="gpt-4o",provider="openai",type="prompt"} 5.0'
     assert series in one.exposition().decode()
     assert series not in two.exposition().decode()
