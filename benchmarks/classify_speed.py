@@ -70,7 +70,13 @@ PLANTED = (
     "MRN 00482913",
     "ghp_" + "A1b2" * 9,
 )
-"""One of these every ~1.5 KB: the post-processing of real hits is part of the cost."""
+"""Planted values: the post-processing of real hits is part of the cost."""
+DENSE_EVERY = 1500
+"""Dense profile: a planted value every ~1.5 KB (168 in 256 KB), a worst case for the
+Python-side confirmation of hits."""
+FEW = 4
+"""Few profile: four planted values per payload whatever its size, the issue's "realistic
+text with a few planted values"."""
 
 
 # --------------------------------------------------------------------------------------
@@ -78,14 +84,15 @@ PLANTED = (
 # --------------------------------------------------------------------------------------
 
 
-def english(size: int, seed: int = SEED) -> str:
+def english(size: int, seed: int = SEED, every: int = DENSE_EVERY) -> str:
+    """Seeded prose of `size` bytes with a planted value after every `every` bytes."""
     rng = random.Random(seed * 31 + size)
     parts: list[str] = []
     length = 0
     since_plant = 0
     while length < size:
         sentence = [rng.choice(WORDS) for _ in range(rng.randint(6, 18))]
-        if since_plant > 1500:
+        if since_plant > every:
             sentence.insert(rng.randrange(len(sentence)), rng.choice(PLANTED))
             since_plant = 0
         text = " ".join(sentence)
@@ -189,17 +196,21 @@ def throughput(classifier: Classifier, baseline: ReBaseline, quick: bool) -> lis
     budget = 0.2 if quick else 0.6
     for size in SIZES:
         text = english(size)
+        few = english(size, every=size // (FEW + 1))
         hs = mb_per_s(classifier_scan(classifier), text, budget)
+        hs_few = mb_per_s(classifier_scan(classifier), few, budget)
         py = mb_per_s(baseline.scan_text, text, budget)
         rows.append(
             {
                 "size": _label(size),
                 "bytes": size,
                 "hyperscan_mb_s": round(hs, 2),
+                "hyperscan_few_mb_s": round(hs_few, 2),
                 "re_mb_s": round(py, 2),
                 "speedup": round(hs / py, 1),
                 "findings": {
                     "hyperscan": len(classifier.scan([Segment(("t",), text)])),
+                    "hyperscan_few": len(classifier.scan([Segment(("t",), few)])),
                     "re": len(baseline.scan_text(text)),
                 },
             }
@@ -271,11 +282,13 @@ def adversarial(classifier: Classifier, quick: bool) -> list[dict[str, Any]]:
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [f"{'size':>7} {'hyperscan MB/s':>15} {'re MB/s':>9} {'speed-up':>9}"]
+    lines = [
+        f"{'size':>7} {'few MB/s':>9} {'dense MB/s':>11} {'re dense MB/s':>14} {'speed-up':>9}"
+    ]
     for row in result["throughput"]:
         lines.append(
-            f"{row['size']:>7} {row['hyperscan_mb_s']:15.2f} {row['re_mb_s']:9.2f} "
-            f"{row['speedup']:8.1f}x"
+            f"{row['size']:>7} {row['hyperscan_few_mb_s']:9.2f} {row['hyperscan_mb_s']:11.2f} "
+            f"{row['re_mb_s']:14.2f} {row['speedup']:8.1f}x"
         )
     lat = result["latency_4kb"]
     lines.append(f"4 KB latency: p50 {lat['p50_us']} us, p99 {lat['p99_us']} us")
