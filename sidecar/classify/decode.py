@@ -12,14 +12,6 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 MIN_DECODED = 8
-RUN_MIN = 12
-"""Shortest base64 run worth decoding."""
-
-_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
-_RUNS = bytes(0x61 if c in _B64 else 0x20 for c in range(256))
-"""Every base64 byte (standard and URL-safe alphabets) becomes 'a', every other one ' '."""
-_MARKS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/_")
-_LONG = b"a" * RUN_MIN
 
 
 def _texty(data: bytes) -> str | None:
@@ -29,27 +21,6 @@ def _texty(data: bytes) -> str | None:
         return None
     printable = sum(c.isprintable() or c in "\n\r\t" for c in text)
     return text if len(text) >= MIN_DECODED and printable >= 0.95 * len(text) else None
-
-
-def base64_runs(data: bytes) -> list[int]:
-    """Starts of the runs of at least twelve base64 bytes that have an upper-case letter, a
-    digit, '+', '/' or '_' after their first byte (ordinary words have none), excluding runs
-    right after '=' (a `key=value` value is the secret detectors' business).
-
-    A regex engine would run a state machine over every byte; this is two C passes (one
-    translate, then a substring search that jumps from run to run), about four times cheaper
-    than the same trigger inside the Hyperscan database, where it cost half the scan."""
-    marked = data.translate(_RUNS)
-    out: list[int] = []
-    at = marked.find(_LONG)
-    while at >= 0:
-        end = marked.find(b" ", at + RUN_MIN)
-        if (at == 0 or data[at - 1] != 0x3D) and not _MARKS.isdisjoint(data[at + 1 : at + RUN_MIN]):
-            out.append(at)
-        if end < 0:
-            break
-        at = marked.find(_LONG, end)
-    return out
 
 
 def decode_base64(run: str) -> str | None:

@@ -24,13 +24,7 @@ import hyperscan
 
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.dbcache import cached_compile
-from sidecar.classify.decode import (
-    RUN_MIN,
-    base64_runs,
-    decode_base64,
-    decode_percent,
-    percent_tokens,
-)
+from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
 from sidecar.classify.detectors.base import has_context
 from sidecar.classify.gate import ContextGate
@@ -47,6 +41,24 @@ from sidecar.classify.spans import (
 
 BOUNDARY = 48
 """Characters on each side of a message-part boundary that are scanned together."""
+_B64_MIN = 12
+_X, _Y = "[A-Za-z0-9+/_\\-]", "[A-Z0-9+/_]"
+
+
+def _repeat(atom: str, n: int) -> str:
+    return "" if n == 0 else atom if n == 1 else f"{atom}{{{n}}}"
+
+
+_B64_TRIGGER = (
+    r"(^|[^A-Za-z0-9+/=_\-])"
+    + _X
+    + "("
+    + "|".join(_repeat(_X, k) + _Y + _repeat(_X, 10 - k) for k in range(11))
+    + ")"
+)
+"""A run of 12 base64 characters with an upper-case letter, digit, + or / after the first:
+fixed length, so it fires once per run and never for ordinary (lower-case or Capitalised)
+words, which keeps the per-word cost out of the scan."""
 _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
 WINDOW = 256
@@ -82,8 +94,8 @@ class Scanner:
                 caseless.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
                 self._owner.append(index)
         count = len(expressions)
-        self._pct_id = count
-        self._gate = ContextGate(self.detectors, count + 1)
+        self._b64_id, self._pct_id = count, count + 1
+        self._gate = ContextGate(self.detectors, count + 2)
         self._gated = {
             pid: self._owner[pid] for pid in range(count) if self._owner[pid] in self._gate.reach
         }
@@ -91,8 +103,8 @@ class Scanner:
         # costs Hyperscan 3-4x) and runs over everything; the SOM one runs only over small
         # windows around the rare hits, to find where each match starts.
         self._fast = cached_compile(
-            [*expressions, _PCT_TRIGGER.encode(), *self._gate.expressions],
-            [*caseless, hyperscan.HS_FLAG_SINGLEMATCH, *self._gate.flags],
+            [*expressions, _B64_TRIGGER.encode(), _PCT_TRIGGER.encode(), *self._gate.expressions],
+            [*caseless, 0, hyperscan.HS_FLAG_SINGLEMATCH, *self._gate.flags],
             _compile,
             compiled_cache,
         )
@@ -139,6 +151,7 @@ class Scanner:
     def _candidates(self, text: str, depth: int, allowance: Allowance) -> list[Candidate]:
         data = text.encode("utf-8", "surrogatepass")  # a lone surrogate must not crash
         hit_ends: list[int] = []
+        runs: list[int] = []
         percent = False
 
         gated: list[tuple[int, int]] = []
@@ -146,12 +159,14 @@ class Scanner:
 
         def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> bool:
             nonlocal percent
-            if pid < self._pct_id:
+            if pid < self._b64_id:
                 owner = self._gated.get(pid)
                 if owner is None:
                     hit_ends.append(end)
                 else:
                     gated.append((owner, end))
+            elif pid == self._b64_id:
+                runs.append(end - _B64_MIN)
             elif pid == self._pct_id:
                 percent = True
             elif (word_of := self._gate.owner(pid)) is not None:
@@ -159,7 +174,6 @@ class Scanner:
             return not allowance.callback()  # True stops the scan
 
         _scan(self._fast, data, on_fast)
-        runs = base64_runs(data) if depth < self.decode_depth else []
         passed = self._gate.passes(gated, {k: sorted(v) for k, v in words.items()})
         hit_ends += [end for _, end in passed]
         to_char = char_offsets(text, data)
@@ -289,7 +303,7 @@ class Scanner:
         budget = self.decode_limit
         spans: list[tuple[int, int, str]] = []
         for run_start in runs:
-            head = text[run_start : run_start + RUN_MIN]
+            head = text[run_start : run_start + _B64_MIN]
             if head.isalpha() and (head.islower() or head[1:].islower()):
                 continue  # an ordinary word, not an encoding
             match = _B64_RUN.match(text, run_start)
