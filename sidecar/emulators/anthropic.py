@@ -22,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from sidecar.emulators.openai import Fault, FaultSource, ReceivedRequest
+from sidecar.emulators.server import LoopbackServer
 from sidecar.emulators.streaming import write_events
 
 MALFORMED_JSON = b'{"id": "msg_broken", "type": "message", "content": [{"type": "text", '
@@ -62,7 +63,9 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-class AnthropicEmulator:
+class AnthropicEmulator(LoopbackServer):
+    url_path = "/v1"
+
     def __init__(self, name: str, api_key: str, *, chunks: int = 3, thinking: bool = False) -> None:
         self.name = name
         self.api_key = api_key
@@ -72,35 +75,9 @@ class AnthropicEmulator:
         self.faults: deque[Fault] = deque()
         self.fail_always: Fault | None = None
         self.chaos: FaultSource | None = None
-        self.base_url = ""
-        self._runner: web.AppRunner | None = None
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/v1/messages", self._messages)
-        app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
-        self.app = app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(
-            self.app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self.base_url = f"http://{host}:{sockets[0].getsockname()[1]}/v1"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> AnthropicEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        super().__init__(web.Application(client_max_size=64 * 1024 * 1024))
+        self.app.router.add_post("/v1/messages", self._messages)
+        self.app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
 
     def received_bodies_text(self) -> str:
         return "\n".join(r.body.decode("utf-8", "replace") for r in self.received)

@@ -22,6 +22,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from sidecar.emulators.server import LoopbackServer
+
 
 def build_bundle(files: dict[str, str | bytes], manifest: dict[str, Any] | None = None) -> bytes:
     """A valid .tar.gz bundle holding `files` (path inside the bundle → content) and, when
@@ -64,7 +66,7 @@ class BundleRequest:
     time: float = field(default_factory=time.time)
 
 
-class BundleServer:
+class BundleServer(LoopbackServer):
     """`async with BundleServer() as server`, `server.publish(build_bundle(...))`, then poll
     `server.url`."""
 
@@ -79,9 +81,7 @@ class BundleServer:
         self.honor_if_none_match = True
         """When cleared, always 200, as a plain static file server may answer."""
         self.received: list[BundleRequest] = []
-        self.base_url = ""
-        self._runner: web.AppRunner | None = None
-        self.app = web.Application()
+        super().__init__(web.Application())
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
 
     @property
@@ -137,20 +137,5 @@ class BundleServer:
         )
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.base_url = f"http://{host}:{self._runner.addresses[0][1]}"
+        await super().start(host, port)
         return self.url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> BundleServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()

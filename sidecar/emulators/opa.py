@@ -39,6 +39,7 @@ import orjson
 from aiohttp import web
 
 from sidecar.emulators.openai import Fault, ReceivedRequest
+from sidecar.emulators.server import LoopbackServer
 
 DecideFn = Callable[[Any], Any]
 """`decide(input) -> document`: the policy's answer for an input (None when the request had
@@ -82,7 +83,7 @@ def _flag(request: web.Request, name: str) -> bool:
     return any(v.lower() == "true" for v in values)
 
 
-class OPAEmulator:
+class OPAEmulator(LoopbackServer):
     """An OPA server on a loopback port: `async with OPAEmulator(decide) as opa`, then point
     an OPA client at `opa.base_url` (e.g. http://127.0.0.1:54321)."""
 
@@ -106,36 +107,11 @@ class OPAEmulator:
         self.received: list[OPARequest] = []
         self.faults: deque[Fault] = deque()
         self.fail_always: Fault | None = None
-        self.base_url = ""
         self._head: tuple[Fault, int] | None = None
-        self._runner: web.AppRunner | None = None
-        self.app = web.Application(client_max_size=16 * 1024 * 1024)
+        super().__init__(web.Application(client_max_size=16 * 1024 * 1024))
         self.app.router.add_post("/v1/data/{path:.*}", self._data)
         self.app.router.add_get("/health", self._health)
         self.app.router.add_route("*", "/{tail:.*}", self._unknown)
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        # Handlers are cancelled when their client goes away: a delayed answer never
-        # outlives its test.
-        self._runner = web.AppRunner(
-            self.app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.base_url = f"http://{host}:{self._runner.addresses[0][1]}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> OPAEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     @property
     def data_requests(self) -> list[OPARequest]:

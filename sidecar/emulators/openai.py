@@ -28,6 +28,7 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
+from sidecar.emulators.server import LoopbackServer
 from sidecar.emulators.streaming import write_events
 
 FaultKind = Literal[
@@ -110,7 +111,7 @@ def error_body(
     return orjson.dumps({"error": {"message": message, "type": kind, "param": param, "code": code}})
 
 
-class OpenAIEmulator:
+class OpenAIEmulator(LoopbackServer):
     """An OpenAI-format provider on a loopback port: `async with OpenAIEmulator(...) as emu`
     then point a client at `emu.base_url`."""
 
@@ -137,37 +138,13 @@ class OpenAIEmulator:
         self.faults: deque[Fault] = deque()
         self.fail_always: Fault | None = None
         self.chaos: FaultSource | None = None
-        self.base_url = ""
         self._head: tuple[Fault, int] | None = None
-        self._runner: web.AppRunner | None = None
-        self.app = web.Application(client_max_size=64 * 1024 * 1024)
+        self.url_path = self.base_path
+        super().__init__(web.Application(client_max_size=64 * 1024 * 1024))
         self.app.router.add_post(self.base_path + "/chat/completions", self._chat)
         self.app.router.add_post(self.base_path + "/embeddings", self._embeddings)
         self.app.router.add_get(self.base_path + "/models", self._models)
         self.app.router.add_route("*", "/{tail:.*}", self._unknown)
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        # Handlers are cancelled when their client goes away: a delayed response never
-        # outlives its test.
-        self._runner = web.AppRunner(
-            self.app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.base_url = f"http://{host}:{self._runner.addresses[0][1]}{self.base_path}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> OpenAIEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def received_bodies_text(self) -> str:
         return "\n".join(r.body.decode("utf-8", "replace") for r in self.received)
