@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,19 +222,30 @@ class Outcome:
     text: str = ""
 
 
+def _whole_body(
+    status: int, headers: Any, raw: bytes, error_of: Callable[[Any], dict[str, Any]]
+) -> tuple[Any, Outcome | None]:
+    """A reply that is one JSON body: the body, and the outcome when it is an error."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise WireError(f"status {status} with a body that is not JSON: {raw[:120]!r}") from None
+    if status != 200:
+        code = error_of(body).get("code")
+        return body, Outcome(status, False, code, *_ids(headers))
+    return body, None
+
+
+def _ids(headers: Any) -> tuple[str | None, str | None]:
+    return headers.get("x-llm-router-route"), headers.get("x-llm-router-decision-id")
+
+
 def check_openai(status: int, headers: Any, raw: bytes, stream: bool) -> Outcome:
-    decision = headers.get("x-llm-router-decision-id")
-    route = headers.get("x-llm-router-route")
+    route, decision = _ids(headers)
     if status != 200 or not stream:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise WireError(
-                f"status {status} with a body that is not JSON: {raw[:120]!r}"
-            ) from None
-        if status != 200:
-            error = openai_error(body)
-            return Outcome(status, False, error.get("code"), route, decision)
+        body, failed = _whole_body(status, headers, raw, openai_error)
+        if failed is not None:
+            return failed
         if body.get("object") != "chat.completion":
             raise WireError(f"not a chat.completion: {str(body)[:200]}")
         text = body["choices"][0]["message"]["content"]
@@ -260,18 +271,11 @@ def check_openai(status: int, headers: Any, raw: bytes, stream: bool) -> Outcome
 
 
 def check_anthropic(status: int, headers: Any, raw: bytes, stream: bool) -> Outcome:
-    decision = headers.get("x-llm-router-decision-id")
-    route = headers.get("x-llm-router-route")
+    route, decision = _ids(headers)
     if status != 200 or not stream:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise WireError(
-                f"status {status} with a body that is not JSON: {raw[:120]!r}"
-            ) from None
-        if status != 200:
-            error = anthropic_error(body)
-            return Outcome(status, False, error.get("code"), route, decision)
+        body, failed = _whole_body(status, headers, raw, anthropic_error)
+        if failed is not None:
+            return failed
         if body.get("type") != "message" or not isinstance(body.get("content"), list):
             raise WireError(f"not a message: {str(body)[:200]}")
         text = "".join(b.get("text", "") for b in body["content"] if b.get("type") == "text")
