@@ -6,12 +6,12 @@ tokens); chunks are otherwise relayed untouched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from sidecar.providers.base import SSEParser, Usage, relayed_headers
+from sidecar.providers.base import SSEParser
+from sidecar.providers.passthrough import PassThrough
 
 
 def anthropic_usage(usage: Any) -> dict[str, int]:
@@ -26,30 +26,14 @@ def anthropic_usage(usage: Any) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": out, "total_tokens": prompt + out}
 
 
-class AnthropicToAnthropic:
+class AnthropicToAnthropic(PassThrough):
     def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
-        self.usage = Usage()
-        self.complete = False
+        super().__init__(endpoint)
         self._events = SSEParser()
         self._input: dict[str, Any] = {}
 
-    def request_body(self, body: dict[str, Any], model: str) -> dict[str, Any]:
-        return {**body, "model": model}
-
-    def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        return relayed_headers(headers)
-
-    def response_body(self, body: bytes) -> bytes:
-        try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return body
-        if isinstance(parsed, dict):
-            if self.endpoint == "messages":
-                self.usage.update(anthropic_usage(parsed.get("usage")))
-            self.complete = True
-        return body
+    def body_usage(self, body: dict[str, Any]) -> Any:
+        return anthropic_usage(body.get("usage")) if self.endpoint == "messages" else None
 
     def response_chunk(self, chunk: bytes) -> bytes:
         for name, data in self._events.feed(chunk):
@@ -62,9 +46,3 @@ class AnthropicToAnthropic:
             elif name == "message_stop":
                 self.complete = True
         return chunk
-
-    def response_end(self) -> bytes:
-        return b""
-
-    def error(self, status: int, body: bytes) -> tuple[int, bytes]:
-        return status, body
