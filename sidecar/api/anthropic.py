@@ -19,14 +19,21 @@ ROLES = frozenset({"user", "assistant"})
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
+    402: "billing_error",
     403: "permission_error",
     404: "not_found_error",
     408: "invalid_request_error",
     413: "request_too_large",
     415: "invalid_request_error",
     429: "rate_limit_error",
+    500: "api_error",
     503: "overloaded_error",
+    504: "timeout_error",
+    529: "overloaded_error",
 }
+"""Anthropic's error `type` by HTTP status (its documented table, plus the statuses the
+sidecar itself answers with: 408 and 415 are request errors, 503 is overload); anything
+else is `api_error`."""
 
 
 def _check_blocks(content: Any, where: str) -> None:

@@ -15,34 +15,24 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections import deque
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from sidecar.emulators.openai import Fault, FaultSource, ReceivedRequest
+from sidecar.api.anthropic import ERROR_TYPES
+from sidecar.emulators.openai import Fault, FaultQueue, FaultSource, ReceivedRequest
 from sidecar.emulators.server import LoopbackServer
 from sidecar.emulators.streaming import write_events
 
 MALFORMED_JSON = b'{"id": "msg_broken", "type": "message", "content": [{"type": "text", '
 MALFORMED_EVENT = b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
 
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
 TOOL_INPUT = '{"city": "Paris", "unit": "celsius"}'
 
 
 def anthropic_error(status: int, message: str = "error") -> bytes:
-    kind = _ERROR_TYPES.get(status, "api_error")
+    kind = ERROR_TYPES.get(status, "api_error")
     return orjson.dumps({"type": "error", "error": {"type": kind, "message": message}})
 
 
@@ -72,7 +62,7 @@ class AnthropicEmulator(LoopbackServer):
         self.chunks = chunks
         self.thinking = thinking
         self.received: list[ReceivedRequest] = []
-        self.faults: deque[Fault] = deque()
+        self.faults = FaultQueue()
         self.fail_always: Fault | None = None
         self.chaos: FaultSource | None = None
         super().__init__(web.Application(client_max_size=64 * 1024 * 1024))
@@ -124,7 +114,7 @@ class AnthropicEmulator(LoopbackServer):
     async def _fault(
         self, request: web.Request, raw: bytes
     ) -> tuple[Fault | None, web.Response | None]:
-        fault = self.faults.popleft() if self.faults else self.fail_always
+        fault = self.faults.take() or self.fail_always
         if fault is None and self.chaos is not None:
             fault = self.chaos(self.name, raw)
         if fault is None:

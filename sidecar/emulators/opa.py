@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sidecar.emulators.openai import Fault, ReceivedRequest
+from sidecar.emulators.openai import Fault, FaultQueue, ReceivedRequest
 from sidecar.emulators.server import LoopbackServer
 
 DecideFn = Callable[[Any], Any]
@@ -105,9 +104,8 @@ class OPAEmulator(LoopbackServer):
         self.bundles: dict[str, str] = dict(bundles or {})
         """Bundle name -> revision, reported in `provenance`."""
         self.received: list[OPARequest] = []
-        self.faults: deque[Fault] = deque()
+        self.faults = FaultQueue()
         self.fail_always: Fault | None = None
-        self._head: tuple[Fault, int] | None = None
         super().__init__(web.Application(client_max_size=16 * 1024 * 1024))
         self.app.router.add_post("/v1/data/{path:.*}", self._data)
         self.app.router.add_get("/health", self._health)
@@ -134,17 +132,6 @@ class OPAEmulator(LoopbackServer):
             )
         )
 
-    def _next_fault(self) -> Fault | None:
-        if not self.faults:
-            return self.fail_always
-        head = self.faults[0]
-        used = self._head[1] + 1 if self._head is not None and self._head[0] is head else 1
-        self._head = (head, used)
-        if used >= head.times:
-            self.faults.popleft()
-            self._head = None
-        return head
-
     @staticmethod
     def _json(status: int, payload: dict[str, Any]) -> web.Response:
         return web.Response(
@@ -165,7 +152,7 @@ class OPAEmulator(LoopbackServer):
         except orjson.JSONDecodeError:
             parsed = _NOT_JSON
         self._record(request, raw, None if parsed is _NOT_JSON else parsed)
-        fault = self._next_fault()
+        fault = self.faults.take() or self.fail_always
         if fault is not None and fault.kind == "status":
             return self._error(fault.status)
         if fault is not None and fault.kind == "reset":

@@ -82,6 +82,27 @@ class Fault:
     event (default 1)."""
 
 
+class FaultQueue(deque[Fault]):
+    """Scripted faults in order: the head serves its `times` requests, then the next."""
+
+    _head: tuple[Fault, int] | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._head = None
+
+    def take(self) -> Fault | None:
+        if not self:
+            return None
+        head = self[0]
+        used = self._head[1] + 1 if self._head is not None and self._head[0] is head else 1
+        self._head = (head, used)
+        if used >= head.times:
+            self.popleft()
+            self._head = None
+        return head
+
+
 FaultSource = Callable[[str, bytes], "Fault | None"]
 """Consulted for each request no scripted fault claims, with the emulator's name and the
 raw request body (see chaos.py)."""
@@ -135,10 +156,9 @@ class OpenAIEmulator(LoopbackServer):
         """OpenRouter's additions: `provider` in responses, `gen-` ids, SSE comments."""
         self.models = ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]
         self.received: list[ReceivedRequest] = []
-        self.faults: deque[Fault] = deque()
+        self.faults = FaultQueue()
         self.fail_always: Fault | None = None
         self.chaos: FaultSource | None = None
-        self._head: tuple[Fault, int] | None = None
         self.url_path = self.base_path
         super().__init__(web.Application(client_max_size=64 * 1024 * 1024))
         self.app.router.add_post(self.base_path + "/chat/completions", self._chat)
@@ -169,17 +189,10 @@ class OpenAIEmulator(LoopbackServer):
         return self._respond(status, error_body(status, message, **fields), **extra)
 
     def _next_fault(self, raw: bytes) -> Fault | None:
-        if not self.faults:
-            if self.fail_always is None and self.chaos is not None:
-                return self.chaos(self.name, raw)
-            return self.fail_always
-        head = self.faults[0]
-        used = self._head[1] + 1 if self._head is not None and self._head[0] is head else 1
-        self._head = (head, used)
-        if used >= head.times:
-            self.faults.popleft()
-            self._head = None
-        return head
+        fault = self.faults.take() or self.fail_always
+        if fault is None and self.chaos is not None:
+            return self.chaos(self.name, raw)
+        return fault
 
     def _record(self, request: web.Request, raw: bytes, parsed: Any) -> None:
         query, headers = dict(request.query), dict(request.headers)

@@ -16,12 +16,14 @@ from typing import Any
 
 import orjson
 
+from sidecar.api.anthropic import ERROR_TYPES
 from sidecar.providers.base import (
     SSEParser,
     UnsupportedFeature,
     Usage,
     relayed_headers,
     sse_event,
+    upstream_error,
 )
 
 TRANSLATED = frozenset(
@@ -46,14 +48,6 @@ STOP = {
     "tool_calls": "tool_use",
     "function_call": "tool_use",
     "content_filter": "refusal",
-}
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
 }
 
 
@@ -394,10 +388,7 @@ class AnthropicToOpenAI:
         return b""
 
     def error(self, status: int, body: bytes) -> tuple[int, bytes]:
-        try:
-            error = orjson.loads(body).get("error") or {}
-        except (orjson.JSONDecodeError, AttributeError):
-            error = {}
+        error = upstream_error(body)
         return status, orjson.dumps(
             {
                 "type": "error",

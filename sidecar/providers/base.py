@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 RELAYED_RESPONSE_HEADERS = frozenset(
     {
         "content-type",
@@ -82,6 +84,17 @@ class Translator(Protocol):
 
 TranslatorFactory = Callable[[str], Translator]
 """Builds a translator for one attempt, given the client endpoint (e.g. `chat_completions`)."""
+
+
+def upstream_error(body: bytes) -> dict[str, Any]:
+    """The `error` object of an upstream's error body, in either format; {} when there is
+    none (an empty body, a proxy's HTML page), so a translated error still has its shape."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    return error if isinstance(error, dict) else {}
 
 
 def relayed_headers(headers: Mapping[str, str]) -> dict[str, str]:

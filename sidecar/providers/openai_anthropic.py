@@ -23,6 +23,7 @@ from sidecar.providers.base import (
     Usage,
     relayed_headers,
     sse_data,
+    upstream_error,
 )
 
 DEFAULT_MAX_TOKENS = 4096
@@ -413,10 +414,7 @@ class OpenAIToAnthropic:
         return b""
 
     def error(self, status: int, body: bytes) -> tuple[int, bytes]:
-        try:
-            error = orjson.loads(body).get("error") or {}
-        except (orjson.JSONDecodeError, AttributeError):
-            error = {}
+        error = upstream_error(body)
         return status, orjson.dumps(
             {
                 "error": {
