@@ -1,6 +1,7 @@
-"""The OPA engine against a loopback OPA (the emulator), and against a real `opa` server when
-one is on PATH: what it sends, fail-closed cases, health, revision, and engine parity on the
-decision vectors (the same decisions as the embedded engine)."""
+"""The OPA engine against a loopback OPA (the emulator, evaluating with regorus or with OPA's
+own Go engine), and against a real `opa` server when one is on PATH: what it sends,
+fail-closed cases, health, revision, and engine parity on the decision vectors (the same
+decisions as the embedded engine)."""
 
 from __future__ import annotations
 
@@ -300,6 +301,37 @@ async def test_same_decisions_as_the_embedded_engine(
     async with (
         OPAEmulator(shipped_policy) as opa,
         OPAEngine(opa.base_url, timeout_ms=1000) as engine,
+    ):
+        await assert_same_decisions(engine, embedded, path)
+
+
+@pytest.fixture(scope="module")
+def reference_policy() -> DecideFn:
+    """The shipped policy evaluated by OPA's own Go engine (opa-golib-python-bindings, which
+    `make test` installs), answering as an OPA server would: the raw document, or None when
+    it is undefined. No `opa` binary is published on the registries this project installs
+    from, so this is how OPA-server mode meets real OPA evaluation in CI."""
+    opa_bindings = pytest.importorskip("opa_bindings")
+    reference = opa_bindings.OpaEngine()
+    for rego in sorted(POLICIES.glob("*.rego")):
+        if not rego.name.endswith("_test.rego"):
+            reference.add_policy(rego.name, rego.read_text())
+    reference.add_data(orjson.loads((POLICIES / "data.json").read_bytes()))
+
+    def decide(policy_input: Any) -> Any:
+        rows = reference.eval_query(f"x := {DECISION_QUERY}", input=policy_input)
+        return rows[0]["x"] if rows else None
+
+    return decide
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+async def test_same_decisions_from_opa_evaluation_behind_the_rest_api(
+    reference_policy: DecideFn, embedded: EmbeddedEngine, path: Path
+) -> None:
+    async with (
+        OPAEmulator(reference_policy) as opa,
+        OPAEngine(opa.base_url, timeout_ms=2000) as engine,
     ):
         await assert_same_decisions(engine, embedded, path)
 
