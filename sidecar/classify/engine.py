@@ -88,32 +88,43 @@ class Scanner:
         expressions: list[bytes] = []
         caseless: list[int] = []
         self._owner: list[int] = []
+        self._first: list[int] = []
+        """The global id of each detector's first pattern."""
         for index, detector in enumerate(self.detectors):
+            self._first.append(len(expressions))
             for pattern in detector.patterns:
                 expressions.append(pattern.encode())
                 caseless.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
                 self._owner.append(index)
         count = len(expressions)
-        self._b64_id, self._pct_id = count, count + 1
-        self._gate = ContextGate(self.detectors, count + 2)
-        self._gated = {
-            pid: self._owner[pid] for pid in range(count) if self._owner[pid] in self._gate.reach
-        }
-        # Two databases over the same patterns. The fast one tracks no start of match (SOM
-        # costs Hyperscan 3-4x) and runs over everything; the SOM one runs only over small
-        # windows around the rare hits, to find where each match starts.
+        self._pct_id = count
+        self._gate = ContextGate(self.detectors, count + 1)
+        # The fast database tracks no start of match (SOM costs Hyperscan 3-4x) and runs
+        # over everything. The base64 trigger has a database of its own: a 12-byte window
+        # that is live at every letter, it cost as much as all the detectors together when
+        # it shared theirs, and half that alone. Start-of-match databases are one per
+        # detector and run only over small windows before that detector's rare hits: a
+        # window then pays for the patterns that fired, not for all of them.
         self._fast = cached_compile(
-            [*expressions, _B64_TRIGGER.encode(), _PCT_TRIGGER.encode(), *self._gate.expressions],
-            [*caseless, 0, hyperscan.HS_FLAG_SINGLEMATCH, *self._gate.flags],
+            [*expressions, _PCT_TRIGGER.encode(), *self._gate.expressions],
+            [*caseless, hyperscan.HS_FLAG_SINGLEMATCH, *self._gate.flags],
             _compile,
             compiled_cache,
         )
-        self._som = cached_compile(
-            expressions,
-            [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless],
-            _compile,
-            compiled_cache,
-        )
+        self._runs = cached_compile([_B64_TRIGGER.encode()], [0], _compile, compiled_cache)
+        self._som: list[hyperscan.Database | None] = []
+        for index, detector in enumerate(self.detectors):
+            first, end = self._first[index], self._first[index] + len(detector.patterns)
+            self._som.append(
+                cached_compile(
+                    expressions[first:end],
+                    [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless[first:end]],
+                    _compile,
+                    compiled_cache,
+                )
+                if end > first
+                else None
+            )
         prepare(compiled_cache)  # normalisation's lookup table: at start-up, not on a request
 
     # ---- public -------------------------------------------------------------------------
@@ -150,7 +161,8 @@ class Scanner:
 
     def _candidates(self, text: str, depth: int, allowance: Allowance) -> list[Candidate]:
         data = text.encode("utf-8", "surrogatepass")  # a lone surrogate must not crash
-        hit_ends: list[int] = []
+        hits: list[tuple[int, int]] = []
+        """(detector index, end) of every fast-scan hit worth locating."""
         runs: list[int] = []
         percent = False
 
@@ -159,28 +171,29 @@ class Scanner:
 
         def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> bool:
             nonlocal percent
-            if pid < self._b64_id:
-                owner = self._gated.get(pid)
-                if owner is None:
-                    hit_ends.append(end)
-                else:
-                    gated.append((owner, end))
-            elif pid == self._b64_id:
-                runs.append(end - _B64_MIN)
+            if pid < self._pct_id:
+                owner = self._owner[pid]
+                (gated if owner in self._gate.reach else hits).append((owner, end))
             elif pid == self._pct_id:
                 percent = True
             elif (word_of := self._gate.owner(pid)) is not None:
                 words.setdefault(word_of, []).append(end)
             return not allowance.callback()  # True stops the scan
 
+        def on_run(pid: int, start: int, end: int, flags: int, context: object) -> bool:
+            runs.append(end - _B64_MIN)
+            return not allowance.callback()
+
         _scan(self._fast, data, on_fast)
         passed = self._gate.passes(gated, {k: sorted(v) for k, v in words.items()})
-        hit_ends += [end for _, end in passed]
+        hits += passed
+        if depth < self.decode_depth:
+            _scan(self._runs, data, on_run)
         to_char = char_offsets(text, data)
         out: list[Candidate] = []
-        if hit_ends:
+        if hits:
             try:
-                located = self._locate(data, hit_ends, set(passed), allowance)
+                located = self._locate(data, hits, set(passed), allowance)
                 for (pid, byte_start), byte_ends in located.items():
                     detector = self.detectors[self._owner[pid]]
                     start = to_char(byte_start)
@@ -225,15 +238,39 @@ class Scanner:
     def _locate(
         self,
         data: bytes,
-        hit_ends: list[int],
+        hits: list[tuple[int, int]],
         passed: set[tuple[int, int]],
         allowance: Allowance,
     ) -> dict[tuple[int, int], set[int]]:
-        """Start offsets for the fast scan's hits: the SOM database over merged windows that
-        end at the hits. A match that starts at its window's edge may have been cut, so its
-        window grows until the match starts inside it (or at the text's start)."""
-        hits: dict[tuple[int, int], set[int]] = {}
-        pending = sorted(set(hit_ends))
+        """Start offsets for the fast scan's hits, keyed by (pattern id, start): each
+        detector's SOM database over merged windows that end at its hits. A match that
+        starts at its window's edge may have been cut, so its window grows until the match
+        starts inside it (or at the text's start)."""
+        located: dict[tuple[int, int], set[int]] = {}
+        by_detector: dict[int, list[int]] = {}
+        for owner, end in hits:
+            by_detector.setdefault(owner, []).append(end)
+        for owner, ends in by_detector.items():
+            self._locate_one(data, owner, ends, passed, allowance, located)
+            if allowance.exhausted:
+                break
+        return located
+
+    def _locate_one(
+        self,
+        data: bytes,
+        owner: int,
+        ends: list[int],
+        passed: set[tuple[int, int]],
+        allowance: Allowance,
+        located: dict[tuple[int, int], set[int]],
+    ) -> None:
+        db = self._som[owner]
+        if db is None:
+            return
+        first = self._first[owner]
+        gated = owner in self._gate.reach
+        pending = sorted(set(ends))
         reach = WINDOW
         while pending:
             windows: list[list[int]] = []
@@ -255,27 +292,25 @@ class Scanner:
                     lo: int = lo,
                     cut: list[int] = cut,
                 ) -> bool:
-                    owner = self._gated.get(pid)
-                    if owner is not None and (owner, lo + end) not in passed:
+                    if gated and (owner, lo + end) not in passed:
                         return not allowance.callback()  # held back by the context gate
                     if not allowance.hit():
                         return True  # stop the scan
                     if start == 0 and lo > 0:
                         cut.append(lo + end)
                         return False
-                    key = (pid, lo + start)
-                    ends = hits.get(key)
-                    if ends is None:
-                        hits[key] = {lo + end}
+                    key = (first + pid, lo + start)
+                    known = located.get(key)
+                    if known is None:
+                        located[key] = {lo + end}
                     else:
-                        ends.add(lo + end)  # a set: an unbounded run reports every end
+                        known.add(lo + end)  # a set: an unbounded run reports every end
                     return False
 
-                _scan(self._som, data[lo:hi], on_som)
+                _scan(db, data[lo:hi], on_som)
                 if allowance.exhausted:
-                    return hits
+                    return
             pending, reach = sorted(set(cut)), reach * 4
-        return hits
 
     def _confirm(self, detector: Detector, text: str, start: int, end: int) -> Candidate | None:
         value = text[start:end]
