@@ -279,9 +279,9 @@ def shipped_policy() -> DecideFn:
 
 
 def comparable(decision: Decision) -> Decision:
-    """The decision without what names the engine or measures it."""
+    """The decision without what names the engine, measures it or says it came from a cache."""
     return dataclasses.replace(
-        decision, engine="", revision="", eval_seconds=0.0, engine_decision_id=None
+        decision, engine="", revision="", eval_seconds=0.0, engine_decision_id=None, cached=False
     )
 
 
@@ -294,13 +294,16 @@ async def assert_same_decisions(engine: OPAEngine, embedded: EmbeddedEngine, pat
     assert comparable(via_opa) == comparable(via_embedded)
 
 
+@pytest.mark.parametrize("evaluator", ["shipped_policy", "reference_policy"])
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
 async def test_same_decisions_as_the_embedded_engine(
-    shipped_policy: DecideFn, embedded: EmbeddedEngine, path: Path
+    evaluator: str, embedded: EmbeddedEngine, path: Path, request: pytest.FixtureRequest
 ) -> None:
+    """Through OPA's REST API, with regorus or OPA's own Go engine evaluating behind it."""
+    decide: DecideFn = request.getfixturevalue(evaluator)
     async with (
-        OPAEmulator(shipped_policy) as opa,
-        OPAEngine(opa.base_url, timeout_ms=1000) as engine,
+        OPAEmulator(decide) as opa,
+        OPAEngine(opa.base_url, timeout_ms=2000) as engine,
     ):
         await assert_same_decisions(engine, embedded, path)
 
@@ -323,17 +326,6 @@ def reference_policy() -> DecideFn:
         return rows[0]["x"] if rows else None
 
     return decide
-
-
-@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
-async def test_same_decisions_from_opa_evaluation_behind_the_rest_api(
-    reference_policy: DecideFn, embedded: EmbeddedEngine, path: Path
-) -> None:
-    async with (
-        OPAEmulator(reference_policy) as opa,
-        OPAEngine(opa.base_url, timeout_ms=2000) as engine,
-    ):
-        await assert_same_decisions(engine, embedded, path)
 
 
 @pytest.fixture(scope="module")
