@@ -76,6 +76,23 @@ _DROP_SEPARATORS = str.maketrans("", "", " -.")
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 
 
+def _lengths_by_prefix() -> tuple[frozenset[int], ...]:
+    """For every four-digit prefix, the card lengths some network issues under it: the IIN
+    ranges resolved once, so a candidate costs one tuple index instead of a range walk."""
+    table = []
+    for prefix in range(10000):
+        head = f"{prefix:04d}"
+        sizes: set[int] = set()
+        for n, lo, hi, lengths in _IIN_RANGES:
+            if lo <= int(head[:n]) <= hi:
+                sizes |= lengths
+        table.append(frozenset(sizes))
+    return tuple(table)
+
+
+_PAN_LENGTHS = _lengths_by_prefix()
+
+
 def pan(value: str) -> bool:
     """Card number: consistent separators, an IIN range of a card network with a length
     that network issues (a 12-digit number starting 51 is no Mastercard), and Luhn. The
@@ -85,9 +102,7 @@ def pan(value: str) -> bool:
         return False
     if len(set(value.translate(_DROP_DIGITS))) > 1:
         return False  # mixed separators: "2024-01-15 10.30" is no card
-    heads = (int(d[0]), int(d[:2]), int(d[:3]), int(d[:4]))
-    length = len(d)
-    if not any(lo <= heads[n - 1] <= hi and length in sizes for n, lo, hi, sizes in _IIN_RANGES):
+    if len(d) not in _PAN_LENGTHS[int(d[:4])]:
         return False
     if len(set(d)) == 1:
         return False
@@ -108,6 +123,8 @@ def _iban_lengths() -> dict[str, int]:
 
 
 IBAN_LENGTHS = _iban_lengths()
+_IBAN_DIGITS = str.maketrans({c: str(int(c, 36)) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+"""ISO 13616's letters as numbers (A = 10 … Z = 35) for the mod-97 check."""
 
 
 def iban(value: str) -> bool:
@@ -115,8 +132,7 @@ def iban(value: str) -> bool:
     compact = value.replace(" ", "").upper()
     if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact.isalnum():
         return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    return int((compact[4:] + compact[:4]).translate(_IBAN_DIGITS)) % 97 == 1
 
 
 def starts_with_iban(value: str) -> bool:
