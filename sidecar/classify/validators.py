@@ -80,13 +80,14 @@ def _lengths_by_prefix() -> tuple[frozenset[int], ...]:
     """For every four-digit prefix, the card lengths some network issues under it: the IIN
     ranges resolved once, so a candidate costs one tuple index instead of a range walk."""
     table = []
+    shared: dict[frozenset[int], frozenset[int]] = {}  # a handful of distinct sets
     for prefix in range(10000):
         head = f"{prefix:04d}"
         sizes: set[int] = set()
         for n, lo, hi, lengths in _IIN_RANGES:
             if lo <= int(head[:n]) <= hi:
                 sizes |= lengths
-        table.append(frozenset(sizes))
+        table.append(shared.setdefault(frozenset(sizes), frozenset(sizes)))
     return tuple(table)
 
 
