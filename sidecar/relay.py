@@ -124,12 +124,16 @@ class UpstreamStream:
     __slots__ = (
         "_deadline",
         "_ended",
+        "_expired",
         "_guard",
         "_idle",
         "_loop",
         "_on_close",
         "_on_failure",
+        "_read_since",
+        "_reader",
         "_response",
+        "_watch",
         "aborted",
         "route",
         "translator",
@@ -157,6 +161,11 @@ class UpstreamStream:
         self._loop = asyncio.get_running_loop()
         self._on_failure = on_failure
         self._on_close = on_close
+        self._reader: asyncio.Task[object] | None = None
+        """The task waiting for the next chunk, while it waits."""
+        self._read_since = 0.0
+        self._watch: asyncio.TimerHandle | None = None
+        self._expired: str | None = None
 
     async def first(self) -> bytes:
         """Everything up to and including the first complete data event. Comments before it
@@ -181,17 +190,7 @@ class UpstreamStream:
             while True:
                 if self.aborted:
                     raise _shutting_down()
-                deadline = min(self._loop.time() + self._idle, self._deadline)
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await self._response.content.readany()
-                except TimeoutError:
-                    which = "total" if deadline >= self._deadline else "idle"
-                    raise stream_failure(
-                        504,
-                        "upstream_stream_timeout",
-                        f"the upstream stream stalled ({which} timeout)",
-                    ) from None
+                chunk = await self._read()
                 if self.aborted:
                     raise _shutting_down()
                 if not chunk:
@@ -217,6 +216,48 @@ class UpstreamStream:
             self._on_failure(err.code)
         raise err
 
+    async def _read(self) -> bytes:
+        """The next chunk within the idle and total deadlines.
+
+        One watchdog timer per stream instead of a timeout per read: arming and cancelling
+        a timer for every chunk cost ~4.5 µs a chunk, a third of what relaying one costs.
+        The watchdog wakes up at most once per idle period, compares the time with the
+        start of the read in progress and, when a deadline has passed, cancels the reading
+        task the way `asyncio.timeout` would."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._read_since = self._loop.time()
+        if self._watch is None:
+            self._watch = self._loop.call_at(self._due(), self._check)
+        cancelling = task.cancelling()
+        self._reader = task
+        try:
+            return await self._response.content.readany()
+        except asyncio.CancelledError:
+            if self._expired is None or task.uncancel() > cancelling:
+                raise  # cancelled from outside (the app went away, shutdown)
+            raise stream_failure(
+                504,
+                "upstream_stream_timeout",
+                f"the upstream stream stalled ({self._expired} timeout)",
+            ) from None
+        finally:
+            self._reader = None
+
+    def _due(self) -> float:
+        return min(self._read_since + self._idle, self._deadline)
+
+    def _check(self) -> None:
+        self._watch = None
+        if self._ended or self._reader is None:
+            return  # no read in progress: the next read arms the watchdog again
+        due = self._due()
+        if self._loop.time() < due:
+            self._watch = self._loop.call_at(due, self._check)
+            return
+        self._expired = "total" if due >= self._deadline else "idle"
+        self._reader.cancel()
+
     def _end(self) -> bytes:
         try:
             tail = self.translator.response_end()
@@ -236,6 +277,9 @@ class UpstreamStream:
     def close(self) -> None:
         """Idempotent: the relay closes the stream when it ends, the pipeline again when the
         request ends (the app may have gone away before reading it)."""
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         self._response.close()
         self._on_close(self)
 
