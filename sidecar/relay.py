@@ -68,6 +68,8 @@ class EventGuard:
 
 
 def _check_events(complete: bytes) -> bool:
+    if complete.startswith(b"data: ") and complete.find(b"\n") == len(complete) - 2:
+        return _check_data(complete[6:-2])  # one event of one data line: most chunks
     has_data = False
     for block in complete.split(b"\n\n"):
         if not block:
@@ -83,16 +85,19 @@ def _check_events(complete: bytes) -> bool:
                 payload.append(value[1:] if value.startswith(b" ") else value)
         if not payload:
             continue
-        text = b"\n".join(payload)
-        if text != _DONE:
-            try:
-                event = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                raise MalformedResponse("an SSE data payload that is not JSON") from None
-            if not isinstance(event, dict):
-                raise MalformedResponse("an SSE data payload that is not a JSON object")
-        has_data = True
+        has_data = _check_data(b"\n".join(payload))
     return has_data
+
+
+def _check_data(text: bytes) -> bool:
+    if text != _DONE:
+        try:
+            event = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise MalformedResponse("an SSE data payload that is not JSON") from None
+        if not isinstance(event, dict):
+            raise MalformedResponse("an SSE data payload that is not a JSON object")
+    return True
 
 
 def translate(translator: Translator, guard: EventGuard, chunk: bytes) -> tuple[bytes, bool]:
