@@ -79,15 +79,14 @@ _DROP_DIGITS = str.maketrans("", "", "0123456789")
 def _lengths_by_prefix() -> tuple[frozenset[int], ...]:
     """For every four-digit prefix, the card lengths some network issues under it: the IIN
     ranges resolved once, so a candidate costs one tuple index instead of a range walk."""
-    table = []
-    shared: dict[frozenset[int], frozenset[int]] = {}  # a handful of distinct sets
-    for prefix in range(10000):
-        head = f"{prefix:04d}"
-        sizes: set[int] = set()
-        for n, lo, hi, lengths in _IIN_RANGES:
-            if lo <= int(head[:n]) <= hi:
-                sizes |= lengths
-        table.append(shared.setdefault(frozenset(sizes), frozenset(sizes)))
+    none: frozenset[int] = frozenset()
+    table = [none] * 10000
+    shared: dict[frozenset[int], frozenset[int]] = {none: none}  # a handful of distinct sets
+    for n, lo, hi, lengths in _IIN_RANGES:
+        scale = 10 ** (4 - n)
+        for prefix in range(lo * scale, (hi + 1) * scale):
+            merged = table[prefix] | lengths
+            table[prefix] = shared.setdefault(merged, merged)
     return tuple(table)
 
 
