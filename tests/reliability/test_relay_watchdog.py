@@ -51,10 +51,12 @@ async def open_stream(
 
 async def drain(stream: UpstreamStream, pause: float = 0.0) -> bytes:
     out = b""
-    while chunk := await stream.next():
+    while True:
+        await asyncio.sleep(pause)  # the app busy with what it got before
+        chunk = await stream.next()
+        if not chunk:
+            return out
         out += chunk
-        await asyncio.sleep(pause)  # the app consuming slowly
-    return out
 
 
 async def test_a_stall_longer_than_idle_ends_the_stream(upstream: OpenAIEmulator) -> None:
@@ -71,10 +73,12 @@ async def test_a_stall_longer_than_idle_ends_the_stream(upstream: OpenAIEmulator
 
 
 async def test_a_slow_app_does_not_count_as_upstream_idleness(upstream: OpenAIEmulator) -> None:
-    upstream.faults.append(Fault("slow_stream", seconds=0.05))  # chunks arrive over time
+    """Chunks 0.3 s apart, the app takes 0.25 s over each, idle_s is 0.2: every read waits
+    ~0.05 s, so no deadline passes, although 0.3 s lie between two chunks."""
+    upstream.faults.append(Fault("slow_stream", seconds=0.3))
     async with aiohttp.ClientSession() as session:
-        stream = await open_stream(upstream, session, idle_s=0.15)
-        body = await drain(stream, pause=0.25)  # each pause is longer than idle_s
+        stream = await open_stream(upstream, session, idle_s=0.2)
+        body = await drain(stream, pause=0.25)
         stream.close()
     assert body.rstrip().endswith(b"data: [DONE]")
 
