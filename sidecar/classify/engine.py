@@ -41,24 +41,17 @@ from sidecar.classify.spans import (
 
 BOUNDARY = 48
 """Characters on each side of a message-part boundary that are scanned together."""
-_B64_MIN = 12
-_X, _Y = "[A-Za-z0-9+/_\\-]", "[A-Z0-9+/_]"
-
-
-def _repeat(atom: str, n: int) -> str:
-    return "" if n == 0 else atom if n == 1 else f"{atom}{{{n}}}"
-
-
-_B64_TRIGGER = (
-    r"(^|[^A-Za-z0-9+/=_\-])"
-    + _X
-    + "("
-    + "|".join(_repeat(_X, k) + _Y + _repeat(_X, 10 - k) for k in range(11))
-    + ")"
-)
-"""A run of 12 base64 characters with an upper-case letter, digit, + or / after the first:
-fixed length, so it fires once per run and never for ordinary (lower-case or Capitalised)
-words, which keeps the per-word cost out of the scan."""
+_X = "[A-Za-z0-9+/_\\-]"
+_B64_TRIGGER = _X + "[A-Z0-9+/_]" + _X + "{10,}([^A-Za-z0-9+/_\\-]|$)"
+"""The end of a run of base64 characters that has an upper-case letter, digit, +, / or _
+after its first character and at least ten more after that. It reports the run's end, so
+it fires once per run however long, and it is live only after such a character rather
+than at every letter, which keeps ordinary prose cheap. A run whose first characters are
+all lower-case letters still fires: a prefix chosen to encode to lower-case letters does
+not hide what follows it. Digits, "@" and upper-case letters, which the values detectors
+look for are made of, encode to upper-case letters or digits at most alignments."""
+_B64_CHARS = re.compile(r"[A-Za-z0-9+/_\-]*")  # anchored .match over a reversed tail
+_B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
 WINDOW = 256
@@ -98,16 +91,18 @@ class Scanner:
                 self._owner.append(index)
         count = len(expressions)
         self._pct_id = count
-        self._gate = ContextGate(self.detectors, count + 1)
+        self._gate = ContextGate(
+            self.detectors, lambda e, f: cached_compile(e, f, _compile, compiled_cache)
+        )
         # The fast database tracks no start of match (SOM costs Hyperscan 3-4x) and runs
-        # over everything. The base64 trigger has a database of its own: a 12-byte window
-        # that is live at every letter, it cost as much as all the detectors together when
-        # it shared theirs, and half that alone. Start-of-match databases are one per
-        # detector and run only over small windows before that detector's rare hits: a
-        # window then pays for the patterns that fired, not for all of them.
+        # over everything. The base64 trigger has a database of its own (added to the fast
+        # one it costs more than alone: Hyperscan then runs it in a bigger engine), and so
+        # do the context words (see gate.py). Start-of-match databases are one per detector
+        # and run only over small windows before that detector's rare hits: a window then
+        # pays for the patterns that fired, not for all of them.
         self._fast = cached_compile(
-            [*expressions, _PCT_TRIGGER.encode(), *self._gate.expressions],
-            [*caseless, hyperscan.HS_FLAG_SINGLEMATCH, *self._gate.flags],
+            [*expressions, _PCT_TRIGGER.encode()],
+            [*caseless, hyperscan.HS_FLAG_SINGLEMATCH],
             _compile,
             compiled_cache,
         )
@@ -167,25 +162,23 @@ class Scanner:
         percent = False
 
         gated: list[tuple[int, int]] = []
-        words: dict[int, list[int]] = {}
 
         def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> bool:
             nonlocal percent
             if pid < self._pct_id:
                 owner = self._owner[pid]
                 (gated if owner in self._gate.reach else hits).append((owner, end))
-            elif pid == self._pct_id:
+            else:
                 percent = True
-            elif (word_of := self._gate.owner(pid)) is not None:
-                words.setdefault(word_of, []).append(end)
             return not allowance.callback()  # True stops the scan
 
         def on_run(pid: int, start: int, end: int, flags: int, context: object) -> bool:
-            runs.append(end - _B64_MIN)
+            # the run ends before the one-byte terminator, or at the text's end
+            runs.append(end if data[end - 1] in _B64_BYTES else end - 1)
             return not allowance.callback()
 
         _scan(self._fast, data, on_fast)
-        passed = self._gate.passes(gated, {k: sorted(v) for k, v in words.items()})
+        passed = self._gate.passes(data, gated, allowance)
         hits += passed
         if depth < self.decode_depth:
             _scan(self._runs, data, on_run)
@@ -211,7 +204,8 @@ class Scanner:
                 return nearest_context(out, text)
             out = nearest_context(out, text)
         if depth < self.decode_depth and (runs or percent):
-            out += self._encoded(text, [to_char(r) for r in runs], percent, depth, allowance)
+            ends = [to_char(r) for r in runs]
+            out += self._encoded(text, ends, percent, depth, allowance)
         return out
 
     def _longest(
@@ -330,17 +324,17 @@ class Scanner:
         return start, end, detector
 
     def _encoded(
-        self, text: str, runs: list[int], percent: bool, depth: int, allowance: Allowance
+        self, text: str, run_ends: list[int], percent: bool, depth: int, allowance: Allowance
     ) -> list[Candidate]:
         """Decode base64 / URL-encoded runs and scan what they hide; a finding there covers
         the whole encoded run, which is what redaction must remove."""
         out: list[Candidate] = []
         budget = self.decode_limit
         spans: list[tuple[int, int, str]] = []
-        for run_start in runs:
-            head = text[run_start : run_start + _B64_MIN]
-            if head.isalpha() and (head.islower() or head[1:].islower()):
-                continue  # an ordinary word, not an encoding
+        for run_end in run_ends:
+            run_start = _run_start(text, run_end, budget)
+            if run_start is None:
+                continue  # longer than what is left to decode
             match = _B64_RUN.match(text, run_start)
             end = match.end() if match else run_start
             if end - run_start <= budget and (decoded := decode_base64(text[run_start:end])):
@@ -404,6 +398,21 @@ class Scanner:
                 out.append(Finding(detector.tag, i, *a_span, detector.confidence))
                 out.append(Finding(detector.tag, i + 1, *b_span, detector.confidence))
         return out
+
+
+def _run_start(text: str, end: int, limit: int) -> int | None:
+    """Where the base64 run that ends at `end` starts, or None when it is longer than
+    `limit`: its characters matched backwards over a tail that grows eightfold, so a run
+    costs time in its own length, never in the text's."""
+    width = 64
+    while True:
+        lo = max(0, end - width)
+        length = _B64_CHARS.match(text[lo:end][::-1]).end()  # type: ignore[union-attr]
+        if length < end - lo or lo == 0:
+            return end - length
+        if width > limit:
+            return None
+        width *= 8
 
 
 def _scan(db: hyperscan.Database, data: bytes, handler: Callable[..., bool]) -> None:

@@ -3,22 +3,27 @@ context words ends shortly before it.
 
 Numbers are everywhere (order ids, amounts, dates), and several detectors (passport,
 driver's licence, MRN, date of birth…) match any number but count only next to a word such
-as "passport". Their context words run in the same fast Hyperscan pass as literals; a hit
-with no context word in reach is dropped before the costly start-of-match scan and
-validation. The gate is a superset of the final context check in the engine, never
-stricter (a word must start a word there too, and here only an ASCII letter or digit before
-it rules it out): the reach covers the longest match of the detector's patterns plus its context
-window, in bytes (four per character at most).
+as "passport". Their context words are literals in a Hyperscan database of their own that
+runs only over the stretch before each gated hit, not over the whole request: in prose with
+few numbers that is a few hundred bytes instead of all of it, and sixty-odd case-insensitive
+literals cost the fast pass about a sixth of its time. A hit with no context word in reach
+is dropped before the costly start-of-match scan and validation. The gate is a superset of
+the final context check in the engine, never stricter (a word must start a word there too,
+and here only an ASCII letter or digit before it rules it out): the reach covers the longest
+match of the detector's patterns plus its context window, in bytes (four per character at
+most), and a window starts early enough for a word that ends in reach to lie inside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import hyperscan
 
+from sidecar.classify.allowance import Allowance
 from sidecar.classify.detectors import Detector
 
 _SLACK = 4
@@ -42,13 +47,18 @@ def _max_width(detector: Detector) -> int | None:
 
 
 class ContextGate:
-    def __init__(self, detectors: Sequence[Detector], first_id: int) -> None:
+    def __init__(
+        self,
+        detectors: Sequence[Detector],
+        compile: Callable[[list[bytes], list[int]], hyperscan.Database],
+    ) -> None:
         self.reach: dict[int, int] = {}
         """Gated detector index → bytes before a hit's end where a context word may end."""
-        self.expressions: list[bytes] = []
-        self.flags: list[int] = []
+        expressions: list[bytes] = []
+        flags: list[int] = []
         self._word_owner: list[int] = []
-        self.first_id = first_id
+        self._widest = 0
+        """The longest context-word expression's match, in bytes."""
         for index, detector in enumerate(detectors):
             width = _max_width(detector) if detector.context else None
             if width is None:
@@ -65,21 +75,39 @@ class ContextGate:
                     pattern = "(^|[^A-Za-z0-9])" + pattern
                 if literal[-1:].isalnum() and not word.endswith("*"):
                     pattern += "([^A-Za-z0-9]|$)"
-                self.expressions.append(pattern.encode())
+                expressions.append(pattern.encode())
                 unicode = 0 if word.isascii() else hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
-                self.flags.append(hyperscan.HS_FLAG_CASELESS | unicode)
+                flags.append(hyperscan.HS_FLAG_CASELESS | unicode)
                 self._word_owner.append(index)
-
-    def owner(self, pid: int) -> int | None:
-        """The gated detector a context-word id belongs to, or None for other ids."""
-        offset = pid - self.first_id
-        return self._word_owner[offset] if 0 <= offset < len(self._word_owner) else None
+                self._widest = max(self._widest, len(literal.encode()) + 2)
+        self._db = compile(expressions, flags) if expressions else None
 
     def passes(
-        self, gated: list[tuple[int, int]], words: dict[int, list[int]]
+        self, data: bytes, gated: list[tuple[int, int]], allowance: Allowance
     ) -> list[tuple[int, int]]:
-        """The gated hits (detector index, end) that have a context word in reach; `words`
-        holds each gated detector's context-word ends, sorted."""
+        """The gated hits (detector index, end) that have a context word in reach. Each
+        word found costs a raw callback of the allowance, as the fast scan's hits do."""
+        if not gated or self._db is None:
+            return []
+        windows: list[list[int]] = []
+        for lo, hi in sorted((max(0, e - self.reach[i] - self._widest), e) for i, e in gated):
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], hi)
+            else:
+                windows.append([lo, hi])
+        words: dict[int, list[int]] = {}
+        for lo, hi in windows:
+
+            def on_word(
+                pid: int, start: int, end: int, flags: int, ctx: object, lo: int = lo
+            ) -> bool:
+                words.setdefault(self._word_owner[pid], []).append(lo + end)
+                return not allowance.callback()  # True stops the scan
+
+            with contextlib.suppress(hyperscan.ScanTerminated):
+                self._db.scan(data[lo:hi], match_event_handler=on_word)
+            if allowance.exhausted:
+                return []
         kept: list[tuple[int, int]] = []
         for index, end in gated:
             ends = words.get(index)

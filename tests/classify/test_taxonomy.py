@@ -150,6 +150,12 @@ def test_negative(text: str) -> None:
             "pci.pan",
         ),
         ("mail j\u200ba\u200dne@exa\u2060mple.com", "pii.email"),
+        # a prefix that encodes to lower-case letters only ("jjj" is "ampq")
+        ("b64 " + base64.b64encode(b"j" * 24 + b" ssn 536-22-8457").decode(), "pii.ssn"),
+        # the run ends the text, ends before a multi-byte character, or before padding
+        (base64.urlsafe_b64encode(b"mail jane.doe@example.com").decode(), "pii.email"),
+        (base64.b64encode(b"card 4111111111111111").decode() + "\u00e9t\u00e9", "pci.pan"),
+        ("x " + base64.b64encode(b"ssn 536-22-8457!").decode() + "\n", "pii.ssn"),
     ],
 )
 def test_evasions(text: str, tag: str) -> None:
