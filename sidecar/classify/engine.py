@@ -38,6 +38,7 @@ from sidecar.classify.spans import (
     extend_to_line,
     unescape_in_place,
 )
+from sidecar.classify.width import fixed_width
 
 BOUNDARY = 48
 """Characters on each side of a message-part boundary that are scanned together."""
@@ -56,6 +57,10 @@ _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
 WINDOW = 256
 """Bytes before a fast-scan hit searched for where the match starts (grows if needed)."""
+
+
+Hit = tuple[int, int, int]
+"""A fast-scan hit: (detector index, end in bytes, pattern id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,9 @@ class Scanner:
         expressions: list[bytes] = []
         caseless: list[int] = []
         self._owner: list[int] = []
+        self._fixed: list[int | None] = []
+        """Each pattern's one match length in bytes, if it has one: then a hit's start is
+        its end minus that, and no start-of-match scan is needed."""
         self._first: list[int] = []
         """The global id of each detector's first pattern."""
         for index, detector in enumerate(self.detectors):
@@ -89,6 +97,7 @@ class Scanner:
                 expressions.append(pattern.encode())
                 caseless.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
                 self._owner.append(index)
+                self._fixed.append(fixed_width(pattern, detector.caseless))
         count = len(expressions)
         self._pct_id = count
         self._gate = ContextGate(
@@ -156,18 +165,18 @@ class Scanner:
 
     def _candidates(self, text: str, depth: int, allowance: Allowance) -> list[Candidate]:
         data = text.encode("utf-8", "surrogatepass")  # a lone surrogate must not crash
-        hits: list[tuple[int, int]] = []
-        """(detector index, end) of every fast-scan hit worth locating."""
+        hits: list[Hit] = []
+        """Every fast-scan hit worth locating."""
         runs: list[int] = []
         percent = False
-
-        gated: list[tuple[int, int]] = []
+        gated: list[Hit] = []
+        owners, reach, pct_id = self._owner, self._gate.reach, self._pct_id
 
         def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> bool:
             nonlocal percent
-            if pid < self._pct_id:
-                owner = self._owner[pid]
-                (gated if owner in self._gate.reach else hits).append((owner, end))
+            if pid < pct_id:
+                owner = owners[pid]
+                (gated if owner in reach else hits).append((owner, end, pid))
             else:
                 percent = True
             return not allowance.callback()  # True stops the scan
@@ -186,7 +195,7 @@ class Scanner:
         out: list[Candidate] = []
         if hits:
             try:
-                located = self._locate(data, hits, set(passed), allowance)
+                located = self._locate(data, hits, {(o, e) for o, e, _ in passed}, allowance)
                 for (pid, byte_start), byte_ends in located.items():
                     detector = self.detectors[self._owner[pid]]
                     start = to_char(byte_start)
@@ -232,18 +241,25 @@ class Scanner:
     def _locate(
         self,
         data: bytes,
-        hits: list[tuple[int, int]],
+        hits: list[Hit],
         passed: set[tuple[int, int]],
         allowance: Allowance,
     ) -> dict[tuple[int, int], set[int]]:
-        """Start offsets for the fast scan's hits, keyed by (pattern id, start): each
-        detector's SOM database over merged windows that end at its hits. A match that
-        starts at its window's edge may have been cut, so its window grows until the match
-        starts inside it (or at the text's start)."""
+        """Start offsets for the fast scan's hits, keyed by (pattern id, start): a
+        fixed-length pattern's from its length, the others' from their detector's SOM
+        database over merged windows that end at its hits. A match that starts at its
+        window's edge may have been cut, so its window grows until the match starts inside
+        it (or at the text's start)."""
         located: dict[tuple[int, int], set[int]] = {}
         by_detector: dict[int, list[int]] = {}
-        for owner, end in hits:
-            by_detector.setdefault(owner, []).append(end)
+        for owner, end, pid in hits:
+            length = self._fixed[pid]
+            if length is None:
+                by_detector.setdefault(owner, []).append(end)
+            elif not allowance.hit():
+                return located
+            else:
+                located.setdefault((pid, end - length), set()).add(end)
         for owner, ends in by_detector.items():
             self._locate_one(data, owner, ends, passed, allowance, located)
             if allowance.exhausted:

@@ -25,7 +25,10 @@ import hyperscan
 
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.detectors import Detector
+from sidecar.classify.width import width
 
+_Hit = tuple[int, int, int]
+"""(detector index, end in bytes, pattern id), as the engine's fast scan reports it."""
 _SLACK = 4
 """UTF-8 bytes per character at most: reach is measured in bytes."""
 
@@ -35,14 +38,10 @@ def _max_width(detector: Detector) -> int | None:
     when Python cannot parse the pattern: then the detector is not gated)."""
     widest = 0
     for pattern in detector.patterns:
-        try:
-            flags = re.IGNORECASE if detector.caseless else 0
-            width = re._parser.parse(pattern, flags).getwidth()[1]  # type: ignore[attr-defined]
-        except re.error:
+        span = width(pattern, detector.caseless)
+        if span is None or span[1] is None:
             return None
-        if width >= re._constants.MAXREPEAT:  # type: ignore[attr-defined]
-            return None
-        widest = max(widest, int(width))
+        widest = max(widest, span[1])
     return widest
 
 
@@ -82,15 +81,16 @@ class ContextGate:
                 self._widest = max(self._widest, len(literal.encode()) + 2)
         self._db = compile(expressions, flags) if expressions else None
 
-    def passes(
-        self, data: bytes, gated: list[tuple[int, int]], allowance: Allowance
-    ) -> list[tuple[int, int]]:
-        """The gated hits (detector index, end) that have a context word in reach. Each
+    def passes(self, data: bytes, gated: list[_Hit], allowance: Allowance) -> list[_Hit]:
+        """The gated hits (detector index, end, …) that have a context word in reach. Each
         word found costs a raw callback of the allowance, as the fast scan's hits do."""
         if not gated or self._db is None:
             return []
         windows: list[list[int]] = []
-        for lo, hi in sorted((max(0, e - self.reach[i] - self._widest), e) for i, e in gated):
+        spans = sorted(
+            (max(0, hit[1] - self.reach[hit[0]] - self._widest), hit[1]) for hit in gated
+        )
+        for lo, hi in spans:
             if windows and lo <= windows[-1][1]:
                 windows[-1][1] = max(windows[-1][1], hi)
             else:
@@ -108,12 +108,13 @@ class ContextGate:
                 self._db.scan(data[lo:hi], match_event_handler=on_word)
             if allowance.exhausted:
                 return []
-        kept: list[tuple[int, int]] = []
-        for index, end in gated:
+        kept: list[_Hit] = []
+        for hit in gated:
+            index, end = hit[0], hit[1]
             ends = words.get(index)
             if not ends:
                 continue
             at = bisect_left(ends, end - self.reach[index])
             if at < len(ends) and ends[at] <= end:
-                kept.append((index, end))
+                kept.append(hit)
         return kept
