@@ -38,7 +38,7 @@ from sidecar.classify.spans import (
     extend_to_line,
     unescape_in_place,
 )
-from sidecar.classify.width import fixed_width
+from sidecar.classify.width import fixed_width, longest
 
 BOUNDARY = 48
 """Characters on each side of a message-part boundary that are scanned together."""
@@ -56,7 +56,10 @@ _B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
 WINDOW = 256
-"""Bytes before a fast-scan hit searched for where the match starts (grows if needed)."""
+"""Bytes before a fast-scan hit searched for where the match starts, for a detector whose
+matches have no bound (grows if needed). A bounded detector's window is its longest match
+and one byte more, for a word boundary to be seen: a start-of-match scan costs about 10 ns a
+byte, so a card number's 56 bytes instead of 256 save most of it."""
 
 
 Hit = tuple[int, int, int]
@@ -91,6 +94,10 @@ class Scanner:
         its end minus that, and no start-of-match scan is needed."""
         self._first: list[int] = []
         """The global id of each detector's first pattern."""
+        self._window = [
+            WINDOW if (n := longest(d.patterns, d.caseless)) is None else n + 1
+            for d in self.detectors
+        ]
         for index, detector in enumerate(self.detectors):
             self._first.append(len(expressions))
             for pattern in detector.patterns:
@@ -281,7 +288,7 @@ class Scanner:
         first = self._first[owner]
         gated = owner in self._gate.reach
         pending = sorted(set(ends))
-        reach = WINDOW
+        reach = self._window[owner]
         while pending:
             windows: list[list[int]] = []
             for end in pending:

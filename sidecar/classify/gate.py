@@ -25,24 +25,12 @@ import hyperscan
 
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.detectors import Detector
-from sidecar.classify.width import width
+from sidecar.classify.width import longest
 
 _Hit = tuple[int, int, int]
 """(detector index, end in bytes, pattern id), as the engine's fast scan reports it."""
 _SLACK = 4
 """UTF-8 bytes per character at most: reach is measured in bytes."""
-
-
-def _max_width(detector: Detector) -> int | None:
-    """The longest match of any of the detector's patterns, or None when unbounded (or
-    when Python cannot parse the pattern: then the detector is not gated)."""
-    widest = 0
-    for pattern in detector.patterns:
-        span = width(pattern, detector.caseless)
-        if span is None or span[1] is None:
-            return None
-        widest = max(widest, span[1])
-    return widest
 
 
 class ContextGate:
@@ -59,7 +47,7 @@ class ContextGate:
         self._widest = 0
         """The longest context-word expression's match, in bytes."""
         for index, detector in enumerate(detectors):
-            width = _max_width(detector) if detector.context else None
+            width = longest(detector.patterns, detector.caseless) if detector.context else None
             if width is None:
                 continue
             self.reach[index] = _SLACK * (width + detector.context_window)

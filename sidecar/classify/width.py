@@ -8,6 +8,7 @@ start is their end minus that length and needs no start-of-match scan.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 
 def width(pattern: str, caseless: bool = False) -> tuple[int, int | None] | None:
@@ -27,3 +28,15 @@ def fixed_width(pattern: str, caseless: bool = False) -> int | None:
     """The length of every match of `pattern`, or None when matches differ in length."""
     span = width(pattern, caseless)
     return span[0] if span is not None and span[0] == span[1] and span[0] > 0 else None
+
+
+def longest(patterns: Iterable[str], caseless: bool = False) -> int | None:
+    """The longest match of any of `patterns` in bytes, or None when one is unbounded or
+    unknown."""
+    widest = 0
+    for pattern in patterns:
+        span = width(pattern, caseless)
+        if span is None or span[1] is None:
+            return None
+        widest = max(widest, span[1])
+    return widest
