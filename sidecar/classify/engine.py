@@ -12,16 +12,16 @@ split across two parts of one message are found in a window around the boundary.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
 import hyperscan
 
+from sidecar.classify import hs
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.dbcache import cached_compile
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
@@ -108,7 +108,7 @@ class Scanner:
         count = len(expressions)
         self._pct_id = count
         self._gate = ContextGate(
-            self.detectors, lambda e, f: cached_compile(e, f, _compile, compiled_cache)
+            self.detectors, lambda e, f: cached_compile(e, f, hs.compile_block, compiled_cache)
         )
         # The fast database tracks no start of match (SOM costs Hyperscan 3-4x) and runs
         # over everything. The base64 trigger has a database of its own (added to the fast
@@ -119,10 +119,10 @@ class Scanner:
         self._fast = cached_compile(
             [*expressions, _PCT_TRIGGER.encode()],
             [*caseless, hyperscan.HS_FLAG_SINGLEMATCH],
-            _compile,
+            hs.compile_block,
             compiled_cache,
         )
-        self._runs = cached_compile([_B64_TRIGGER.encode()], [0], _compile, compiled_cache)
+        self._runs = cached_compile([_B64_TRIGGER.encode()], [0], hs.compile_block, compiled_cache)
         self._som: list[hyperscan.Database | None] = []
         for index, detector in enumerate(self.detectors):
             first, end = self._first[index], self._first[index] + len(detector.patterns)
@@ -130,7 +130,7 @@ class Scanner:
                 cached_compile(
                     expressions[first:end],
                     [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless[first:end]],
-                    _compile,
+                    hs.compile_block,
                     compiled_cache,
                 )
                 if end > first
@@ -193,11 +193,11 @@ class Scanner:
             runs.append(end if data[end - 1] in _B64_BYTES else end - 1)
             return not allowance.callback()
 
-        _scan(self._fast, data, on_fast)
+        hs.scan(self._fast, data, on_fast)
         passed = self._gate.passes(data, gated, allowance)
         hits += passed
         if depth < self.decode_depth:
-            _scan(self._runs, data, on_run)
+            hs.scan(self._runs, data, on_run)
         to_char = char_offsets(text, data)
         out: list[Candidate] = []
         if hits:
@@ -287,44 +287,41 @@ class Scanner:
             return
         first = self._first[owner]
         gated = owner in self._gate.reach
-        pending = sorted(set(ends))
+        pending = sorted(set(ends)) if len(ends) > 1 else ends
         reach = self._window[owner]
+        matches: list[tuple[int, int, int]] = []
+
+        def on_som(pid: int, start: int, end: int, flags: int, ctx: object) -> bool:
+            matches.append((pid, start, end))
+            return not allowance.callback()  # True stops the scan
+
         while pending:
             windows: list[list[int]] = []
             for end in pending:
-                start = max(0, end - reach)
+                start = end - reach if end > reach else 0
                 if windows and start <= windows[-1][1]:
-                    windows[-1][1] = max(windows[-1][1], end)
+                    windows[-1][1] = end
                 else:
                     windows.append([start, end])
             cut: list[int] = []
             for lo, hi in windows:
-
-                def on_som(
-                    pid: int,
-                    start: int,
-                    end: int,
-                    flags: int,
-                    ctx: object,
-                    lo: int = lo,
-                    cut: list[int] = cut,
-                ) -> bool:
-                    if gated and (owner, lo + end) not in passed:
-                        return not allowance.callback()  # held back by the context gate
+                matches.clear()
+                hs.scan(db, data[lo:hi], on_som)
+                for pid, start, end in matches:
+                    end += lo
+                    if gated and (owner, end) not in passed:
+                        continue  # held back by the context gate
                     if not allowance.hit():
-                        return True  # stop the scan
+                        return
                     if start == 0 and lo > 0:
-                        cut.append(lo + end)
-                        return False
+                        cut.append(end)
+                        continue
                     key = (first + pid, lo + start)
                     known = located.get(key)
                     if known is None:
-                        located[key] = {lo + end}
+                        located[key] = {end}
                     else:
-                        known.add(lo + end)  # a set: an unbounded run reports every end
-                    return False
-
-                _scan(db, data[lo:hi], on_som)
+                        known.add(end)  # a set: an unbounded run reports every end
                 if allowance.exhausted:
                     return
             pending, reach = sorted(set(cut)), reach * 4
@@ -436,23 +433,6 @@ def _run_start(text: str, end: int, limit: int) -> int | None:
         if width > limit:
             return None
         width *= 8
-
-
-def _scan(db: hyperscan.Database, data: bytes, handler: Callable[..., bool]) -> None:
-    """A scan that the handler may stop by returning True (the allowance is spent)."""
-    with contextlib.suppress(hyperscan.ScanTerminated):
-        db.scan(data, match_event_handler=handler)
-
-
-def _compile(expressions: list[bytes], flags: list[int]) -> hyperscan.Database:
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(
-        expressions=expressions,
-        ids=list(range(len(expressions))),
-        elements=len(expressions),
-        flags=flags,
-    )
-    return db
 
 
 class _Spent(Exception):

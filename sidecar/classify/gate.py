@@ -16,7 +16,6 @@ most), and a window starts early enough for a word that ends in reach to lie ins
 
 from __future__ import annotations
 
-import contextlib
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ import hyperscan
 
 from sidecar.classify.allowance import Allowance
 from sidecar.classify.detectors import Detector
+from sidecar.classify.hs import scan
 from sidecar.classify.width import longest
 
 _Hit = tuple[int, int, int]
@@ -92,8 +92,7 @@ class ContextGate:
                 words.setdefault(self._word_owner[pid], []).append(lo + end)
                 return not allowance.callback()  # True stops the scan
 
-            with contextlib.suppress(hyperscan.ScanTerminated):
-                self._db.scan(data[lo:hi], match_event_handler=on_word)
+            scan(self._db, data[lo:hi], on_word)
             if allowance.exhausted:
                 return []
         kept: list[_Hit] = []

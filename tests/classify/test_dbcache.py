@@ -9,7 +9,7 @@ import hyperscan
 import pytest
 
 from sidecar.classify.dbcache import cached_compile
-from sidecar.classify.engine import _compile
+from sidecar.classify.hs import compile_block
 
 EXPRESSIONS = [rb"\b[a-z]+@example\.com\b", rb"\bDE[0-9]{20}\b"]
 FLAGS = [0, hyperscan.HS_FLAG_SOM_LEFTMOST]
@@ -22,7 +22,7 @@ class Counting:
 
     def __call__(self, expressions: list[bytes], flags: list[int]) -> hyperscan.Database:
         self.calls += 1
-        return _compile(expressions, flags)
+        return compile_block(expressions, flags)
 
 
 def matches(db: hyperscan.Database) -> list[tuple[int, int, int]]:

@@ -29,7 +29,10 @@ MRN = Detector(
 
 NPI = Detector(
     "phi.npi",
-    (r"\b[12][0-9]{9}\b",),
+    # Any ten digits; the validator wants a leading 1 or 2. Written as "[12][0-9]{9}" the
+    # pattern cost the fast scan 7% more: Hyperscan cannot share an engine with the other
+    # digit runs then.
+    (r"\b[0-9]{10}\b",),
     validator=v.npi,
     context=("npi", "national provider", "provider*", "prescriber", "physician"),
     confidence=0.95,
