@@ -203,10 +203,16 @@ class Scanner:
         if hits:
             try:
                 located = self._locate(data, hits, {(o, e) for o, e, _ in passed}, allowance)
-                for (pid, byte_start), byte_ends in located.items():
+                # Widest first: a match strictly inside a confirmed one loses overlap
+                # resolution whatever it is, so it is not confirmed at all (the card-number
+                # digits of an IBAN cost more than the IBAN).
+                widest = sorted(located.items(), key=lambda kv: kv[0][1] - max(kv[1]))
+                for (pid, byte_start), byte_ends in widest:
                     detector = self.detectors[self._owner[pid]]
                     start = to_char(byte_start)
                     ends = sorted((to_char(e) for e in byte_ends), reverse=True)
+                    if detector.extend_to is None and _inside(out, start, ends[0]):
+                        continue
                     found = self._longest(detector, text, start, ends, allowance)
                     later_starts = detector.later_starts if found is None else None
                     for later in later_starts(text, start, ends[0]) if later_starts else ():
@@ -433,6 +439,12 @@ def _run_start(text: str, end: int, limit: int) -> int | None:
         if width > limit:
             return None
         width *= 8
+
+
+def _inside(confirmed: list[Candidate], start: int, end: int) -> bool:
+    """Whether [start, end) lies strictly inside a confirmed candidate (not the same span,
+    which context labels or confidence may still decide)."""
+    return any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in confirmed)
 
 
 class _Spent(Exception):
