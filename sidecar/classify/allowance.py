@@ -49,6 +49,12 @@ class Allowance:
         self.raw -= 1
         return self._ok(self.raw)
 
+    def callbacks(self, count: int) -> bool:
+        """`count` raw callbacks of one scan, counted by its handler (which stops the scan
+        once they pass what is left); False once spent."""
+        self.raw -= count
+        return self._ok(self.raw)
+
     def _ok(self, left: int) -> bool:
         if left < 0:
             self.exhausted = True

@@ -178,26 +178,33 @@ class Scanner:
         percent = False
         gated: list[Hit] = []
         owners, reach, pct_id = self._owner, self._gate.reach, self._pct_id
+        # Callbacks are counted here and charged to the allowance after each scan: a method
+        # call per callback cost more than the callback's own work.
+        limit, count = allowance.raw, 0
 
         def on_fast(pid: int, start: int, end: int, flags: int, context: object) -> bool:
-            nonlocal percent
+            nonlocal percent, count
+            count += 1
             if pid < pct_id:
                 owner = owners[pid]
                 (gated if owner in reach else hits).append((owner, end, pid))
             else:
                 percent = True
-            return not allowance.callback()  # True stops the scan
+            return count > limit  # True stops the scan
 
         def on_run(pid: int, start: int, end: int, flags: int, context: object) -> bool:
+            nonlocal count
+            count += 1
             # the run ends before the one-byte terminator, or at the text's end
             runs.append(end if data[end - 1] in _B64_BYTES else end - 1)
-            return not allowance.callback()
+            return count > limit
 
         hs.scan(self._fast, data, on_fast)
+        if depth < self.decode_depth and count <= limit:
+            hs.scan(self._runs, data, on_run)
+        allowance.callbacks(count)
         passed = self._gate.passes(data, gated, allowance)
         hits += passed
-        if depth < self.decode_depth:
-            hs.scan(self._runs, data, on_run)
         to_char = char_offsets(text, data)
         out: list[Candidate] = []
         if hits:
@@ -206,12 +213,14 @@ class Scanner:
                 # Widest first: a match strictly inside a confirmed one loses overlap
                 # resolution whatever it is, so it is not confirmed at all (the card-number
                 # digits of an IBAN cost more than the IBAN).
-                widest = sorted(located.items(), key=lambda kv: kv[0][1] - max(kv[1]))
+                widest = (
+                    sorted(located.items(), key=_width) if len(located) > 1 else located.items()
+                )
                 for (pid, byte_start), byte_ends in widest:
                     detector = self.detectors[self._owner[pid]]
                     start = to_char(byte_start)
                     ends = sorted((to_char(e) for e in byte_ends), reverse=True)
-                    if detector.extend_to is None and _inside(out, start, ends[0]):
+                    if out and detector.extend_to is None and _inside(out, start, ends[0]):
                         continue
                     found = self._longest(detector, text, start, ends, allowance)
                     later_starts = detector.later_starts if found is None else None
@@ -297,9 +306,11 @@ class Scanner:
         reach = self._window[owner]
         matches: list[tuple[int, int, int]] = []
 
+        limit = allowance.raw
+
         def on_som(pid: int, start: int, end: int, flags: int, ctx: object) -> bool:
             matches.append((pid, start, end))
-            return not allowance.callback()  # True stops the scan
+            return len(matches) > limit  # True stops the scan
 
         while pending:
             windows: list[list[int]] = []
@@ -313,6 +324,9 @@ class Scanner:
             for lo, hi in windows:
                 matches.clear()
                 hs.scan(db, data[lo:hi], on_som)
+                if not allowance.callbacks(len(matches)):
+                    return
+                limit = allowance.raw
                 for pid, start, end in matches:
                     end += lo
                     if gated and (owner, end) not in passed:
@@ -439,6 +453,11 @@ def _run_start(text: str, end: int, limit: int) -> int | None:
         if width > limit:
             return None
         width *= 8
+
+
+def _width(item: tuple[tuple[int, int], set[int]]) -> int:
+    """Sort key, widest first, of a located (pattern id, start) and its ends."""
+    return item[0][1] - max(item[1])
 
 
 def _inside(confirmed: list[Candidate], start: int, end: int) -> bool:
