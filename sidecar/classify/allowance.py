@@ -39,9 +39,9 @@ class Allowance:
         self.checks -= 1
         return self._ok(self.checks)
 
-    def hit(self) -> bool:
-        """One located hit; False once spent, to stop the scan."""
-        self.hits -= 1
+    def hit(self, count: int = 1) -> bool:
+        """`count` located hits; False once spent, to stop the scan."""
+        self.hits -= count
         return self._ok(self.hits)
 
     def callback(self) -> bool:

@@ -55,11 +55,12 @@ _B64_CHARS = re.compile(r"[A-Za-z0-9+/_\-]*")  # anchored .match over a reversed
 _B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
-WINDOW = 256
+WINDOW = 96
 """Bytes before a fast-scan hit searched for where the match starts, for a detector whose
-matches have no bound (grows if needed). A bounded detector's window is its longest match
-and one byte more, for a word boundary to be seen: a start-of-match scan costs about 10 ns a
-byte, so a card number's 56 bytes instead of 256 save most of it."""
+matches have no bound; it grows fourfold for an end the window could not resolve. A
+bounded detector's window is its longest match and one byte more, for a word boundary to
+be seen: a start-of-match scan costs about 10 ns a byte, so a card number's 56 bytes
+instead of 256 save most of it."""
 
 
 Hit = tuple[int, int, int]
@@ -205,11 +206,12 @@ class Scanner:
         allowance.callbacks(count)
         passed = self._gate.passes(data, gated, allowance)
         hits += passed
+        ascii_only = len(data) == len(text)  # then byte offsets are character offsets
         to_char = char_offsets(text, data)
         out: list[Candidate] = []
         if hits:
             try:
-                located = self._locate(data, hits, {(o, e) for o, e, _ in passed}, allowance)
+                located = self._locate(data, hits, allowance)
                 # Widest first: a match strictly inside a confirmed one loses overlap
                 # resolution whatever it is, so it is not confirmed at all (the card-number
                 # digits of an IBAN cost more than the IBAN).
@@ -218,8 +220,11 @@ class Scanner:
                 )
                 for (pid, byte_start), byte_ends in widest:
                     detector = self.detectors[self._owner[pid]]
-                    start = to_char(byte_start)
-                    ends = sorted((to_char(e) for e in byte_ends), reverse=True)
+                    if ascii_only:
+                        start, ends = byte_start, sorted(byte_ends, reverse=True)
+                    else:
+                        start = to_char(byte_start)
+                        ends = sorted((to_char(e) for e in byte_ends), reverse=True)
                     if out and detector.extend_to is None and _inside(out, start, ends[0]):
                         continue
                     found = self._longest(detector, text, start, ends, allowance)
@@ -235,7 +240,7 @@ class Scanner:
                 return nearest_context(out, text)
             out = nearest_context(out, text)
         if depth < self.decode_depth and (runs or percent):
-            ends = [to_char(r) for r in runs]
+            ends = runs if ascii_only else [to_char(r) for r in runs]
             out += self._encoded(text, ends, percent, depth, allowance)
         return out
 
@@ -264,7 +269,6 @@ class Scanner:
         self,
         data: bytes,
         hits: list[Hit],
-        passed: set[tuple[int, int]],
         allowance: Allowance,
     ) -> dict[tuple[int, int], set[int]]:
         """Start offsets for the fast scan's hits, keyed by (pattern id, start): a
@@ -283,7 +287,7 @@ class Scanner:
             else:
                 located.setdefault((pid, end - length), set()).add(end)
         for owner, ends in by_detector.items():
-            self._locate_one(data, owner, ends, passed, allowance, located)
+            self._locate_one(data, owner, ends, allowance, located)
             if allowance.exhausted:
                 break
         return located
@@ -293,19 +297,25 @@ class Scanner:
         data: bytes,
         owner: int,
         ends: list[int],
-        passed: set[tuple[int, int]],
         allowance: Allowance,
         located: dict[tuple[int, int], set[int]],
     ) -> None:
+        """Starts for one detector's hit ends: its SOM database over merged windows that
+        end at them. An end is resolved by a match that ends there and starts inside the
+        window; one whose match starts at the window's edge may have been cut, and one with
+        no match there lost its start to the window (a JWT's first end is hundreds of bytes
+        past its start), so those ends go round again in windows four times wider, until
+        the window reaches the text's start. Only matches ending where the fast scan saw an
+        end count: a window's edges make no match of their own."""
         db = self._som[owner]
         if db is None:
             return
         first = self._first[owner]
-        gated = owner in self._gate.reach
-        pending = sorted(set(ends)) if len(ends) > 1 else ends
+        wanted = set(ends)
+        pending = sorted(wanted)
         reach = self._window[owner]
+        size = len(data)
         matches: list[tuple[int, int, int]] = []
-
         limit = allowance.raw
 
         def on_som(pid: int, start: int, end: int, flags: int, ctx: object) -> bool:
@@ -320,31 +330,31 @@ class Scanner:
                     windows[-1][1] = end
                 else:
                     windows.append([start, end])
-            cut: list[int] = []
+            unresolved: list[int] = []
             for lo, hi in windows:
                 matches.clear()
-                hs.scan(db, data[lo:hi], on_som)
+                # one byte past the last end, so a word boundary there sees the next byte
+                hs.scan(db, data[lo : min(hi + 1, size)], on_som)
                 if not allowance.callbacks(len(matches)):
                     return
                 limit = allowance.raw
+                resolved: set[int] = set()
                 for pid, start, end in matches:
                     end += lo
-                    if gated and (owner, end) not in passed:
-                        continue  # held back by the context gate
-                    if not allowance.hit():
-                        return
-                    if start == 0 and lo > 0:
-                        cut.append(end)
+                    if end not in wanted or (start == 0 and lo > 0):
                         continue
+                    resolved.add(end)
                     key = (first + pid, lo + start)
                     known = located.get(key)
                     if known is None:
                         located[key] = {end}
                     else:
                         known.add(end)  # a set: an unbounded run reports every end
-                if allowance.exhausted:
+                if not allowance.hit(len(resolved)):
                     return
-            pending, reach = sorted(set(cut)), reach * 4
+                if lo > 0:
+                    unresolved += [e for e in pending if lo <= e <= hi and e not in resolved]
+            pending, reach = unresolved, reach * 4
 
     def _confirm(self, detector: Detector, text: str, start: int, end: int) -> Candidate | None:
         value = text[start:end]
