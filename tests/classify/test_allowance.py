@@ -30,13 +30,24 @@ def _orders_csv(rows: int, seed: int = 7) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("unit", ["0-", "1 ", "1.", "a:", "token=a"])
+@pytest.mark.parametrize(
+    "unit", ["0-", "1 ", "1.", "a:", "token=aaaaaaaaaaaaaaaa ", "password=abcdefg "]
+)
 def test_every_position_a_candidate_is_truncated(classifier: Classifier, unit: str) -> None:
     text = unit * (MB // len(unit))
     report = classifier.scanner.scan_report([Segment(("messages", 0, "content"), text)])
     assert report.truncated
     result = classifier.classify([Segment(("messages", 0, "content"), text)])
     assert result.truncated
+
+
+def test_one_endless_keyed_value_is_one_candidate(classifier: Classifier) -> None:
+    """ "token=atoken=a…" is one value running to the text's end: its pattern ends where the
+    value does, so it is one low-entropy candidate, not one per character."""
+    text = "token=a" * (MB // 7)
+    report = classifier.scanner.scan_report([Segment(("messages", 0, "content"), text)])
+    assert report.findings == []
+    assert not report.truncated
 
 
 def test_numbers_heavy_text_stays_within_the_allowance(classifier: Classifier) -> None:

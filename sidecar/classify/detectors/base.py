@@ -103,6 +103,10 @@ def _has_number(text: str, start: int, end: int, digits: int = 4) -> bool:
     return False
 
 
+_AFTER_VALUE = frozenset("\"' \t\r\n\f\v,;")
+"""What may close a `key = value` match: its quote, or the character that ends the value."""
+
+
 def after_separator(text: str) -> tuple[int, int]:
     """The value of `key = value` / `key: "value"`: after the first `=` or `:`, unquoted
     (the value itself may contain either, e.g. base64 padding)."""
@@ -112,7 +116,7 @@ def after_separator(text: str) -> tuple[int, int]:
     while start < len(text) and text[start] in " \t\"'":
         start += 1
     end = len(text)
-    while end > start and text[end - 1] in "\"'":
+    while end > start and text[end - 1] in _AFTER_VALUE:
         end -= 1
     return start, end
 
@@ -125,6 +129,8 @@ def value_after_key(text: str) -> tuple[int, int]:
     the trailing run of token characters, after the `=` that ends the key when the run
     still holds it (an `=` followed only by `=` is base64 padding and stays)."""
     end = len(text)
+    if end and text[end - 1] not in TOKEN_CHARS:
+        end -= 1  # the character that ended the token (a quote, a space, a comma...)
     while end > 0 and text[end - 1] in "\"'":
         end -= 1
     start = end

@@ -5,6 +5,14 @@ from __future__ import annotations
 from sidecar.classify import validators as v
 from sidecar.classify.detectors.base import Detector, after_separator, value_after_key
 
+# A value's pattern takes the character after it too, or the text's end: Hyperscan then
+# reports one match where the value ends instead of one at every character past its
+# shortest length (a 40-character password made 34 callbacks, each located and kept).
+# Only the whole value counts for these detectors anyway; the narrowing drops that
+# character again.
+_THEN_END_OF_VALUE = r"([\s\"',;]|$)"
+_THEN_END_OF_TOKEN = r"([^A-Za-z0-9+/=_\-.]|$)"
+
 
 def _url_credentials(text: str) -> tuple[int, int]:
     """`user:password@host` of scheme://user:password@host: the whole authority goes, so
@@ -144,7 +152,7 @@ PASSWORD_ASSIGNMENT = Detector(
         # person chose, so any non-placeholder value counts, whatever its entropy. Prefixed
         # secrets (client_secret, webhook_secret) are generated: KEYED_SECRET's entropy rule.
         r"(\b([a-z0-9]{1,24}[_\-.])?(password|passwd|pwd|passphrase|pass)|\bsecret)[\"']?"
-        r"[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",
+        r"[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}" + _THEN_END_OF_VALUE,
     ),
     validator=_assignment_value_ok,
     narrow=after_separator,
@@ -160,7 +168,7 @@ KEYED_SECRET = Detector(
         r"(secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential|auth"
         r"|(signing|encryption|master|secret|access|api)[ _\-]key)"
         r"[a-z0-9_\-]*[\"']?([ \t]*[:=][ \t]*|[ \t]+((is|was)[ \t]+)?)[\"']?"
-        r"[A-Za-z0-9+/=_\-.]{16,}",
+        r"[A-Za-z0-9+/=_\-.]{16,}" + _THEN_END_OF_TOKEN,
     ),
     validator=_entropy_value_ok,
     narrow=value_after_key,
