@@ -13,10 +13,10 @@ split across two parts of one message are found in a window around the boundary.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 import hyperscan
@@ -218,6 +218,7 @@ class Scanner:
                 widest = (
                     sorted(located.items(), key=_width) if len(located) > 1 else located.items()
                 )
+                spans: list[tuple[int, int]] = []  # confirmed, in start order
                 for (pid, byte_start), byte_ends in widest:
                     detector = self.detectors[self._owner[pid]]
                     if ascii_only:
@@ -225,7 +226,7 @@ class Scanner:
                     else:
                         start = to_char(byte_start)
                         ends = sorted((to_char(e) for e in byte_ends), reverse=True)
-                    if out and detector.extend_to is None and _inside(out, start, ends[0]):
+                    if spans and detector.extend_to is None and _inside(spans, start, ends[0]):
                         continue
                     found = self._longest(detector, text, start, ends, allowance)
                     later_starts = detector.later_starts if found is None else None
@@ -236,6 +237,7 @@ class Scanner:
                         found = self._longest(detector, text, later, rest, allowance)
                     if found is not None:
                         out.append(found)
+                        insort(spans, (found[0], found[1]))
             except _Spent:
                 return nearest_context(out, text)
             out = nearest_context(out, text)
@@ -323,15 +325,16 @@ class Scanner:
             return len(matches) > limit  # True stops the scan
 
         while pending:
-            windows: list[list[int]] = []
-            for end in pending:
+            windows: list[list[int]] = []  # [lo, hi, index of its first end in pending]
+            for index, end in enumerate(pending):
                 start = end - reach if end > reach else 0
                 if windows and start <= windows[-1][1]:
                     windows[-1][1] = end
                 else:
-                    windows.append([start, end])
+                    windows.append([start, end, index])
+            windows.append([0, 0, len(pending)])  # closes the last window's run of ends
             unresolved: list[int] = []
-            for lo, hi in windows:
+            for (lo, hi, first_end), following in pairwise(windows):
                 matches.clear()
                 # one byte past the last end, so a word boundary there sees the next byte
                 hs.scan(db, data[lo : min(hi + 1, size)], on_som)
@@ -352,8 +355,9 @@ class Scanner:
                         known.add(end)  # a set: an unbounded run reports every end
                 if not allowance.hit(len(resolved)):
                     return
-                if lo > 0:
-                    unresolved += [e for e in pending if lo <= e <= hi and e not in resolved]
+                if lo > 0 and len(resolved) < following[2] - first_end:
+                    own = pending[first_end : following[2]]
+                    unresolved += [e for e in own if e not in resolved]
             pending, reach = unresolved, reach * 4
 
     def _confirm(self, detector: Detector, text: str, start: int, end: int) -> Candidate | None:
@@ -470,10 +474,16 @@ def _width(item: tuple[tuple[int, int], set[int]]) -> int:
     return item[0][1] - max(item[1])
 
 
-def _inside(confirmed: list[Candidate], start: int, end: int) -> bool:
-    """Whether [start, end) lies strictly inside a confirmed candidate (not the same span,
-    which context labels or confidence may still decide)."""
-    return any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in confirmed)
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) lies strictly inside a confirmed span (not the same span, which
+    context labels or confidence may still decide). Only the few spans starting nearest
+    before it are looked at, so a request with many findings does not pay for each pair;
+    a container missed that way only costs the confirmation it would have saved."""
+    at = bisect_right(spans, (start, end))
+    for s, e in spans[max(0, at - 4) : at]:
+        if s <= start and end <= e and (s, e) != (start, end):
+            return True
+    return False
 
 
 class _Spent(Exception):
