@@ -6,7 +6,6 @@ alone. Sizes are bounded by the caller; this module only decodes.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Iterator
 from urllib.parse import unquote
@@ -15,9 +14,11 @@ MIN_DECODED = 8
 
 
 def _texty(data: bytes) -> str | None:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    # "replace" and a look for U+FFFD instead of catching UnicodeDecodeError: most runs
+    # that reach here (key material, hashes) decode to binary, and an exception costs more
+    # than the rest of the check.
+    text = data.decode("utf-8", "replace")
+    if "\ufffd" in text:
         return None
     printable = sum(c.isprintable() or c in "\n\r\t" for c in text)
     return text if len(text) >= MIN_DECODED and printable >= 0.95 * len(text) else None
@@ -29,14 +30,16 @@ def decode_base64(run: str) -> str | None:
     if len(body) % 4 == 1:
         return None
     padded = body + "=" * (-len(body) % 4)
-    try:
-        if "-" in padded or "_" in padded:
-            raw = base64.urlsafe_b64decode(padded)
-        else:
-            raw = base64.b64decode(padded, validate=True)
+    if "-" in padded or "_" in padded:
+        padded = padded.translate(_URLSAFE)
+    try:  # binascii in strict mode: the checks of base64.b64decode(validate=True), in C
+        raw = binascii.a2b_base64(padded.encode("ascii"), strict_mode=True)
     except (binascii.Error, ValueError):
         return None
     return _texty(raw)
+
+
+_URLSAFE = str.maketrans("-_", "+/")
 
 
 def percent_tokens(text: str) -> Iterator[tuple[int, int]]:
