@@ -34,28 +34,31 @@ class Allowance:
         checks = CHECKS_BASE + CHECKS_PER_KB * (size >> 10)
         return cls(checks, checks * HITS_PER_CHECK, RAW_BASE + RAW_PER_KB * (size >> 10))
 
+    # Each method settles `exhausted` itself rather than through a shared helper: they run
+    # a few times per value found, and a second call frame each time was measurable.
+
     def take(self) -> bool:
         """One validator check; False once the allowance is spent."""
         self.checks -= 1
-        return self._ok(self.checks)
+        if self.checks < 0:
+            self.exhausted = True
+        return not self.exhausted
 
     def hit(self, count: int = 1) -> bool:
         """`count` located hits; False once spent, to stop the scan."""
         self.hits -= count
-        return self._ok(self.hits)
+        if self.hits < 0:
+            self.exhausted = True
+        return not self.exhausted
 
     def callback(self) -> bool:
         """One raw callback of the fast scan; False once spent, to stop the scan."""
-        self.raw -= 1
-        return self._ok(self.raw)
+        return self.callbacks(1)
 
     def callbacks(self, count: int) -> bool:
         """`count` raw callbacks of one scan, counted by its handler (which stops the scan
         once they pass what is left); False once spent."""
         self.raw -= count
-        return self._ok(self.raw)
-
-    def _ok(self, left: int) -> bool:
-        if left < 0:
+        if self.raw < 0:
             self.exhausted = True
         return not self.exhausted
