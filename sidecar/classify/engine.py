@@ -52,7 +52,9 @@ all lower-case letters still fires: a prefix chosen to encode to lower-case lett
 not hide what follows it. Digits, "@" and upper-case letters, which the values detectors
 look for are made of, encode to upper-case letters or digits at most alignments."""
 _B64_CHARS = re.compile(r"[A-Za-z0-9+/_\-]*")  # anchored .match over a reversed tail
-_B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+_B64 = frozenset(_B64_ALPHABET)
+_B64_BYTES = frozenset(_B64_ALPHABET.encode())
 _PCT_TRIGGER = r"%[0-9A-Fa-f]{2}"
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]*={0,2}")  # anchored .match at a known run start
 WINDOW = 96
@@ -243,7 +245,8 @@ class Scanner:
             out = nearest_context(out, text)
         if depth < self.decode_depth and (runs or percent):
             ends = runs if ascii_only else [to_char(r) for r in runs]
-            out += self._encoded(text, ends, percent, depth, allowance)
+            opaque = {c[1]: c[0] for c in out if c[2].opaque}
+            out += self._encoded(text, ends, percent, depth, allowance, opaque)
         return out
 
     def _longest(
@@ -378,7 +381,13 @@ class Scanner:
         return start, end, detector
 
     def _encoded(
-        self, text: str, run_ends: list[int], percent: bool, depth: int, allowance: Allowance
+        self,
+        text: str,
+        run_ends: list[int],
+        percent: bool,
+        depth: int,
+        allowance: Allowance,
+        opaque: dict[int, int],
     ) -> list[Candidate]:
         """Decode base64 / URL-encoded runs and scan what they hide; a finding there covers
         the whole encoded run, which is what redaction must remove."""
@@ -386,6 +395,9 @@ class Scanner:
         budget = self.decode_limit
         spans: list[tuple[int, int, str]] = []
         for run_end in run_ends:
+            value_start = opaque.get(run_end)
+            if value_start is not None and (value_start == 0 or text[value_start - 1] not in _B64):
+                continue  # the run is an AWS key id or a GitHub token: no text inside
             run_start = _run_start(text, run_end, budget)
             if run_start is None:
                 continue  # longer than what is left to decode

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import base64
+import binascii
+import codecs
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sidecar.classify import Classifier, Segment
+from sidecar.classify.decode import decode_base64
+from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
 from sidecar.classify.engine import WINDOW
 
 CLASSIFIER = Classifier()
@@ -51,3 +57,45 @@ def test_a_card_number_is_located_exactly_among_digits() -> None:
     assert [(f.tag, text[f.start : f.end]) for f in findings] == [
         ("pci.pan", "4111 1111 1111 1111")
     ]
+
+
+OPAQUE = [d for d in DEFAULT_DETECTORS if d.opaque]
+
+
+def _head_rules_out_text(value: str) -> bool:
+    """Whether the first four characters alone keep `value` from decoding to text: their
+    bytes are no UTF-8 whatever follows, or hold more control bytes than the 5% a decoded
+    text of this length may have."""
+    head = binascii.a2b_base64(value[:4].translate(str.maketrans("-_", "+/")))
+    try:
+        chars = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return True
+    control = sum(not (c.isprintable() or c in "\n\r\t") for c in chars)
+    return control > 0.05 * (len(value) * 3 // 4)
+
+
+@pytest.mark.parametrize("detector", OPAQUE, ids=lambda d: d.tag)
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_an_opaque_value_never_decodes_to_text(detector: Detector, data: st.DataObject) -> None:
+    """Opaque values are not decoded as base64, which is only sound if no such value is
+    base64 of text, whatever its variable part: every generated value of every pattern."""
+    pattern = data.draw(st.sampled_from(detector.patterns)).replace(r"\b", "")
+    value = data.draw(st.from_regex(pattern, fullmatch=True))
+    assert _head_rules_out_text(value)
+    assert decode_base64(value) is None
+
+
+@pytest.mark.parametrize("value", ["xoxb-1234-5678-abcdefgh", "eyJhbGciOiJIUzI1NiJ9.e30.x"])
+def test_the_opaque_rule_is_not_vacuous(value: str) -> None:
+    """Slack tokens and JWTs begin with characters that decode to text, so they stay
+    decoded."""
+    assert not _head_rules_out_text(value)
+
+
+def test_opaque_values_are_found_and_an_encoding_next_to_them_still_is() -> None:
+    hidden = base64.b64encode(b"ssn 536-22-8457").decode()
+    text = f"key AKIAZ4QJ7XK2MNB3PLRT then {hidden} and ghp_{'A1b2' * 9}"
+    tags = sorted(f.tag for f in CLASSIFIER.scan([Segment(("m",), text)]))
+    assert tags == ["pii.ssn", "secret.aws_access_key", "secret.github_token"]

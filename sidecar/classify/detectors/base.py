@@ -46,6 +46,11 @@ class Detector:
     """When every match from the leftmost start fails: later positions in text[start:end]
     to try again from. Hyperscan reports only the leftmost start for an end, and that may
     belong to a number in front of the value ("1984 4111 1111 1111 1111")."""
+    opaque: bool = False
+    """Its values never decode from base64 to text: their fixed first characters decode to
+    bytes that are no UTF-8, or to more control bytes than a text of their length may hold.
+    A base64 run that is exactly such a value is not decoded; a test holds every opaque
+    detector to this."""
     suppress: bool = False
     """A shape that is known not to be sensitive (an order id, an IBAN failing its check):
     it swallows the candidates inside it during overlap resolution and is never reported."""

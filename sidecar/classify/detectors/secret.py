@@ -47,6 +47,7 @@ AWS_ACCESS_KEY = Detector(
     (r"\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b",),
     validator=v.aws_access_key,
     confidence=0.95,
+    opaque=True,
 )
 
 AWS_SECRET_KEY = Detector(
@@ -82,6 +83,7 @@ GITHUB_TOKEN = Detector(
     "secret.github_token",
     (r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b", r"\bgithub_pat_[A-Za-z0-9_]{82}\b"),
     confidence=0.97,
+    opaque=True,
 )
 
 GITLAB_TOKEN = Detector(
