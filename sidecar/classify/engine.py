@@ -150,13 +150,17 @@ class Scanner:
         if not segments:
             return ScanResult([], False)
         normalized, truncated = self._normalize(segments)
-        joined = SEPARATOR.join(n.text for n in normalized)
-        starts = [0, *accumulate(len(n.text) + len(SEPARATOR) for n in normalized)][:-1]
+        if len(normalized) == 1:
+            joined, starts = normalized[0].text, [0]
+        else:
+            joined = SEPARATOR.join(n.text for n in normalized)
+            starts = [0, *accumulate(len(n.text) + len(SEPARATOR) for n in normalized)][:-1]
         allowance = Allowance.for_size(len(joined))
         candidates = self._candidates(joined, 0, allowance)
         kept = [c for c in self._near(resolve(candidates)) if not c[2].suppress]
         findings = [_to_finding(c, normalized, starts) for c in kept]
-        findings += self._split_values(segments, normalized, starts, allowance)
+        if len(segments) > 1:
+            findings += self._split_values(segments, normalized, starts, allowance)
         return ScanResult(findings, truncated or allowance.exhausted)
 
     # ---- steps --------------------------------------------------------------------------
