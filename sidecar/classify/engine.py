@@ -101,6 +101,10 @@ class Scanner:
             WINDOW if (n := longest(d.patterns, d.caseless)) is None else n + 1
             for d in self.detectors
         ]
+        self._run: list[frozenset[int] | None] = []
+        """For a pattern whose fast form ends at the character after its run (see
+        `Detector.run`): the bytes of the run, to tell whether that character was taken."""
+        fast: list[bytes] = []
         for index, detector in enumerate(self.detectors):
             self._first.append(len(expressions))
             for pattern in detector.patterns:
@@ -108,6 +112,9 @@ class Scanner:
                 caseless.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
                 self._owner.append(index)
                 self._fixed.append(fixed_width(pattern, detector.caseless))
+                run = detector.run
+                self._run.append(None if run is None else _run_bytes(run))
+                fast.append(pattern.encode() if run is None else _then_run_end(pattern, run))
         count = len(expressions)
         self._pct_id = count
         self._gate = ContextGate(
@@ -120,7 +127,7 @@ class Scanner:
         # and run only over small windows before that detector's rare hits: a window then
         # pays for the patterns that fired, not for all of them.
         self._fast = cached_compile(
-            [*expressions, _PCT_TRIGGER.encode()],
+            [*fast, _PCT_TRIGGER.encode()],
             [*caseless, hyperscan.HS_FLAG_SINGLEMATCH],
             hs.compile_block,
             compiled_cache,
@@ -184,7 +191,7 @@ class Scanner:
         runs: list[int] = []
         percent = False
         gated: list[Hit] = []
-        owners, reach, pct_id = self._owner, self._gate.reach, self._pct_id
+        owners, reach, pct_id, run_of = self._owner, self._gate.reach, self._pct_id, self._run
         # Callbacks are counted here and charged to the allowance after each scan: a method
         # call per callback cost more than the callback's own work.
         limit, count = allowance.raw, 0
@@ -194,6 +201,9 @@ class Scanner:
             count += 1
             if pid < pct_id:
                 owner = owners[pid]
+                run = run_of[pid]
+                if run is not None and data[end - 1] not in run:
+                    end -= 1  # the character after the run, taken by the fast form
                 (gated if owner in reach else hits).append((owner, end, pid))
             else:
                 percent = True
@@ -468,6 +478,19 @@ class Scanner:
                 out.append(Finding(detector.tag, i, *a_span, detector.confidence))
                 out.append(Finding(detector.tag, i + 1, *b_span, detector.confidence))
         return out
+
+
+def _then_run_end(pattern: str, run: str) -> bytes:
+    """The fast form of a pattern ending in an unbounded run of `run` characters: followed by
+    one character outside the run, or the text's end."""
+    after = run[1:] if run.startswith("^") else "^" + run
+    return f"(?:{pattern})([{after}]|$)".encode()
+
+
+def _run_bytes(run: str) -> frozenset[int]:
+    """The bytes that `[run]` matches (a pattern's class, read by Python's own parser)."""
+    one = re.compile(f"[{run}]".encode())
+    return frozenset(b for b in range(256) if one.fullmatch(bytes([b])))
 
 
 def _run_start(text: str, end: int, limit: int) -> int | None:

@@ -99,3 +99,29 @@ def test_opaque_values_are_found_and_an_encoding_next_to_them_still_is() -> None
     text = f"key AKIAZ4QJ7XK2MNB3PLRT then {hidden} and ghp_{'A1b2' * 9}"
     tags = sorted(f.tag for f in CLASSIFIER.scan([Segment(("m",), text)]))
     assert tags == ["pii.ssn", "secret.aws_access_key", "secret.github_token"]
+
+
+@pytest.mark.parametrize("after", ["", " next", ", next", "é next", '"'])
+@pytest.mark.parametrize(
+    ("tag", "value"),
+    [
+        ("secret.openai_key", "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF" * 5),
+        ("secret.anthropic_key", "sk-ant-api03-" + "Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed" * 3 + "AA"),
+        ("secret.gitlab_token", "glpat-" + "xY9wV8uT7sR6qP5oN4mL"),
+    ],
+)
+def test_a_key_run_is_found_whole_whatever_ends_it(tag: str, value: str, after: str) -> None:
+    """The fast pass looks for a key's last run followed by a character outside it (or the
+    text's end); the finding is the key alone, never that character."""
+    text = f"the key is {value}{after}"
+    findings = CLASSIFIER.scan([Segment(("m",), text)])
+    assert [(f.tag, text[f.start : f.end]) for f in findings] == [(tag, value)]
+
+
+@pytest.mark.parametrize("after", ["", " then", ", then", ";", "\n"])
+def test_a_password_value_ends_where_its_run_does(after: str) -> None:
+    text = f"db_password=Tr0ub4dor&3xq{after}"
+    findings = CLASSIFIER.scan([Segment(("m",), text)])
+    assert [(f.tag, text[f.start : f.end]) for f in findings] == [
+        ("secret.password_assignment", "Tr0ub4dor&3xq")
+    ]

@@ -46,6 +46,13 @@ class Detector:
     """When every match from the leftmost start fails: later positions in text[start:end]
     to try again from. Hyperscan reports only the leftmost start for an end, and that may
     belong to a number in front of the value ("1984 4111 1111 1111 1111")."""
+    run: str | None = None
+    """The character class (as inside `[...]`) of the unbounded run every pattern of the
+    detector ends with, e.g. `A-Za-z0-9_\\-` for API keys. Hyperscan reports a match at
+    every character of such a run past its shortest length; the fast pass therefore looks
+    for the run followed by a character outside the class (or the text's end), one report
+    where the run ends, and the start-of-match pass, with the pattern as written, confirms
+    it. Only the whole run is found: a shorter match inside it is not tried."""
     opaque: bool = False
     """Its values never decode from base64 to text: their fixed first characters decode to
     bytes that are no UTF-8, or to more control bytes than a text of their length may hold.
@@ -108,10 +115,6 @@ def _has_number(text: str, start: int, end: int, digits: int = 4) -> bool:
     return False
 
 
-_AFTER_VALUE = frozenset("\"' \t\r\n\f\v,;")
-"""What may close a `key = value` match: its quote, or the character that ends the value."""
-
-
 def after_separator(text: str) -> tuple[int, int]:
     """The value of `key = value` / `key: "value"`: after the first `=` or `:`, unquoted
     (the value itself may contain either, e.g. base64 padding)."""
@@ -121,7 +124,7 @@ def after_separator(text: str) -> tuple[int, int]:
     while start < len(text) and text[start] in " \t\"'":
         start += 1
     end = len(text)
-    while end > start and text[end - 1] in _AFTER_VALUE:
+    while end > start and text[end - 1] in "\"'":
         end -= 1
     return start, end
 
@@ -134,8 +137,6 @@ def value_after_key(text: str) -> tuple[int, int]:
     the trailing run of token characters, after the `=` that ends the key when the run
     still holds it (an `=` followed only by `=` is base64 padding and stays)."""
     end = len(text)
-    if end and text[end - 1] not in TOKEN_CHARS:
-        end -= 1  # the character that ended the token (a quote, a space, a comma...)
     while end > 0 and text[end - 1] in "\"'":
         end -= 1
     start = end

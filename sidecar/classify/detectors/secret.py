@@ -5,13 +5,8 @@ from __future__ import annotations
 from sidecar.classify import validators as v
 from sidecar.classify.detectors.base import Detector, after_separator, value_after_key
 
-# A value's pattern takes the character after it too, or the text's end: Hyperscan then
-# reports one match where the value ends instead of one at every character past its
-# shortest length (a 40-character password made 34 callbacks, each located and kept).
-# Only the whole value counts for these detectors anyway; the narrowing drops that
-# character again.
-_THEN_END_OF_VALUE = r"([\s\"',;]|$)"
-_THEN_END_OF_TOKEN = r"([^A-Za-z0-9+/=_\-.]|$)"
+_KEY = "A-Za-z0-9_\\-"
+"""The characters of an API key's or a JWT's last run."""
 
 
 def _url_credentials(text: str) -> tuple[int, int]:
@@ -90,6 +85,7 @@ GITLAB_TOKEN = Detector(
     "secret.gitlab_token",
     # No \b after it: the last of the 20 characters may be a "-".
     (r"\bglpat-[A-Za-z0-9_\-]{20,}",),
+    run=_KEY,
     confidence=0.97,
 )
 
@@ -113,6 +109,7 @@ STRIPE_KEY = Detector(
 OPENAI_KEY = Detector(
     "secret.openai_key",
     (r"\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{32,}",),
+    run=_KEY,
     validator=v.openai_key,
     confidence=0.9,
 )
@@ -120,6 +117,7 @@ OPENAI_KEY = Detector(
 ANTHROPIC_KEY = Detector(
     "secret.anthropic_key",
     (r"\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_\-]{80,}",),
+    run=_KEY,
     confidence=0.99,
 )
 
@@ -133,6 +131,7 @@ PRIVATE_KEY = Detector(
 JWT = Detector(
     "secret.jwt",
     (r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*",),
+    run=_KEY,
     validator=v.jwt,
     confidence=0.9,
 )
@@ -154,8 +153,9 @@ PASSWORD_ASSIGNMENT = Detector(
         # person chose, so any non-placeholder value counts, whatever its entropy. Prefixed
         # secrets (client_secret, webhook_secret) are generated: KEYED_SECRET's entropy rule.
         r"(\b([a-z0-9]{1,24}[_\-.])?(password|passwd|pwd|passphrase|pass)|\bsecret)[\"']?"
-        r"[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}" + _THEN_END_OF_VALUE,
+        r"[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",
     ),
+    run="^\\s\"',;",
     validator=_assignment_value_ok,
     narrow=after_separator,
     confidence=0.85,
@@ -170,8 +170,9 @@ KEYED_SECRET = Detector(
         r"(secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential|auth"
         r"|(signing|encryption|master|secret|access|api)[ _\-]key)"
         r"[a-z0-9_\-]*[\"']?([ \t]*[:=][ \t]*|[ \t]+((is|was)[ \t]+)?)[\"']?"
-        r"[A-Za-z0-9+/=_\-.]{16,}" + _THEN_END_OF_TOKEN,
+        r"[A-Za-z0-9+/=_\-.]{16,}",
     ),
+    run="A-Za-z0-9+/=_\\-.",
     validator=_entropy_value_ok,
     narrow=value_after_key,
     confidence=0.75,
