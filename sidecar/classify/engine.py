@@ -12,6 +12,7 @@ split across two parts of one message are found in a window around the boundary.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from bisect import bisect_right, insort
 from collections.abc import Sequence
@@ -134,18 +135,27 @@ class Scanner:
         )
         self._runs = cached_compile([_B64_TRIGGER.encode()], [0], hs.compile_block, compiled_cache)
         self._som: list[hyperscan.Database | None] = []
+        self._som_run: list[frozenset[int] | None] = []
+        """A detector's run bytes when its start-of-match database has the fast form too
+        (one match per run there as well); None when it has the patterns as written."""
         for index, detector in enumerate(self.detectors):
             first, end = self._first[index], self._first[index] + len(detector.patterns)
-            self._som.append(
-                cached_compile(
-                    expressions[first:end],
-                    [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless[first:end]],
-                    hs.compile_block,
-                    compiled_cache,
+            som_flags = [f | hyperscan.HS_FLAG_SOM_LEFTMOST for f in caseless[first:end]]
+            db, som_run = None, None
+            if detector.run is not None:
+                # Hyperscan refuses some of these with start of match ("Pattern is too
+                # large": a long bounded prefix before the run); those keep the pattern.
+                with contextlib.suppress(hyperscan.error):
+                    db = cached_compile(
+                        fast[first:end], som_flags, hs.compile_block, compiled_cache
+                    )
+                    som_run = self._run[first]
+            if db is None and end > first:
+                db = cached_compile(
+                    expressions[first:end], som_flags, hs.compile_block, compiled_cache
                 )
-                if end > first
-                else None
-            )
+            self._som.append(db)
+            self._som_run.append(som_run)
         prepare(compiled_cache)  # normalisation's lookup table: at start-up, not on a request
 
     # ---- public -------------------------------------------------------------------------
@@ -330,6 +340,7 @@ class Scanner:
         if db is None:
             return
         first = self._first[owner]
+        run = self._som_run[owner]
         wanted = set(ends)
         pending = sorted(wanted)
         reach = self._window[owner]
@@ -361,6 +372,8 @@ class Scanner:
                 resolved: set[int] = set()
                 for pid, start, end in matches:
                     end += lo
+                    if run is not None and data[end - 1] not in run:
+                        end -= 1  # the character after the run, taken by the fast form
                     if end not in wanted or (start == 0 and lo > 0):
                         continue
                     resolved.add(end)
