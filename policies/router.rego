@@ -13,6 +13,11 @@
 #   * A workload label llm-router.io/residency: eu keeps traffic on routes in that region.
 #   * A request the classifier could not scan completely (truncated) is handled as if it
 #     held pii and phi. A level the policy does not know counts as regulated.
+#   * Content forwarded without a scan (images, audio, remote URLs, file ids, token arrays,
+#     oversized PDFs, binary files, encrypted blobs) needs routes with a DPA by default,
+#     so never the aggregator (router_unscanned.rego; unscanned_requirements).
+#   * Model allow/deny lists match every name of the model: the requested one, the logical
+#     name it resolved to, its aliases and the routes' upstream ids (router_overrides.rego).
 #   * Otherwise every route is allowed, aggregator first. Anything above public asks the
 #     aggregator not to collect or retain it (internal_provider_preferences).
 #   * Anything this policy cannot judge (a category with no requirement entry, missing
@@ -33,7 +38,8 @@ import rego.v1
 #   truncated_categories          categories assumed when the classifier could not scan it all
 #   residency_label               workload label naming the region traffic must stay in
 #   internal_provider_preferences aggregator preferences for anything above public
-# A missing setting blocks every request (see "what blocks").
+# A missing setting blocks every request (see "what blocks"). The optional settings are
+# described in router_overrides.rego and router_unscanned.rego.
 
 default config := {}
 
@@ -64,7 +70,8 @@ else := content_level
 
 truncated if input.classification.truncated == true
 
-# Anything above public is kept out of aggregator data collection.
+# Anything above public is kept out of aggregator data collection (and so is content the
+# sidecar could not scan, router_unscanned.rego).
 sensitive if level != "public"
 
 sensitive if truncated
@@ -115,11 +122,12 @@ has_all(route, attrs) if every a in attrs {
 
 routes_meeting(attrs) := [r | some r in input.routes; in_region(r); has_all(r, attrs)]
 
-# Card data falls back to redaction when no route could take the request as it is.
+# Card data falls back to redaction when no route could take the request as it is
+# (including what its unscanned parts require).
 pci_redacted if {
 	"pci" in routed_categories
 	config.pci_fallback == "redact"
-	count(routes_meeting(attributes_for(routed_categories))) == 0
+	count(routes_meeting(attributes_for(routed_categories) | unscanned_required)) == 0
 }
 
 effective_categories := routed_categories - {"pci"} if pci_redacted
@@ -140,7 +148,7 @@ level_set_by_caller if unknown_level
 level_floor := {a | some a in object.get(config.level_requirements, level, [])} if level_set_by_caller
 else := set()
 
-required := (attributes_for(effective_categories) | level_floor) - waived
+required := ((attributes_for(effective_categories) | level_floor) | unscanned_required) - waived
 
 restricted if count(required) > 0
 
@@ -163,10 +171,11 @@ redact contains "secret" if secret_redacted
 base_preferences := object.get(config, "internal_provider_preferences", {}) if sensitive
 else := {}
 
-# Per-model OpenRouter preferences (pin a provider, forbid fallbacks, require parameters).
+# Per-model OpenRouter preferences (pin a provider, forbid fallbacks, require parameters),
+# looked up by the resolved model, then the requested name (router_overrides.rego).
 provider_preferences := object.union(
 	object.union(base_preferences, object.get(config, ["aggregator_preferences"], {})),
-	object.get(config, ["model_preferences", requested_model], {}),
+	preferences_of_model,
 )
 
 # ---- what blocks ------------------------------------------------------------------------
@@ -197,7 +206,10 @@ blocked contains no_route_message if {
 
 unmet := concat(", ", required)
 
-no_route_message := sprintf("no candidate route in region %s satisfies: %s", [residency, unmet]) if {
+# no_route_suffix names the unscanned kinds behind the requirements (router_unscanned.rego).
+no_route_message := concat("", [no_route_base, no_route_suffix])
+
+no_route_base := sprintf("no candidate route in region %s satisfies: %s", [residency, unmet]) if {
 	restricted
 	residency
 } else := sprintf("no candidate route satisfies: %s", [unmet]) if {

@@ -6,6 +6,7 @@
 #   namespaces.<ns>.allowed_models     only these models (empty or absent: any)
 #   namespaces.<ns>.denied_models      never these models
 #   namespaces.<ns>.allow_lower_declaration  trust X-LLM-Data-Class to lower the level
+#   namespaces.<ns>.unscanned_requirements   see router_unscanned.rego
 #   denied_models                      never these models, anywhere
 #   model_preferences.<model>          OpenRouter provider preferences for that model
 #   aggregator_preferences             OpenRouter preferences for every aggregator call
@@ -13,6 +14,10 @@
 #                                      route (the sidecar offers its routes as alternatives)
 #   break_glass[]                      {id, namespace, waive: [attributes], reason, approver,
 #                                       expires: RFC 3339}: time-bound, always in the decision
+#
+# Model lists match every name the request's model goes by (model_names below), so a list
+# may name a logical model, any of its aliases or an upstream model id. model_preferences
+# and reroute are looked up by the resolved logical name first, then the requested name.
 package llm_router
 
 import rego.v1
@@ -21,23 +26,81 @@ namespace := object.get(input, ["workload", "namespace"], "")
 
 namespace_settings := object.get(config, ["namespaces", namespace], {})
 
+# ---- model names --------------------------------------------------------------------------
+#
+# input.request.model is what the app asked for (possibly an alias); resolved_model is the
+# logical model it resolved to and model_names every name of that model (logical name
+# first, then aliases). Inputs without them (older sidecars) use request.model alone.
+
 requested_model := object.get(input, ["request", "model"], "")
+
+given_resolved_model := object.get(input, ["request", "resolved_model"], "")
+
+resolved_model := given_resolved_model if {
+	is_string(given_resolved_model)
+	given_resolved_model != ""
+} else := requested_model
+
+given_model_names := object.get(input, ["request", "model_names"], [])
+
+# Every name the request's model goes by, and the upstream model id of every offered route.
+model_names := (({requested_model, resolved_model} | model_aliases) | route_models)
+
+model_aliases := {n | is_array(given_model_names); some n in given_model_names}
+
+route_models := {r.model | some r in object.get(input, "routes", [])}
+
+# How reasons name the model: the requested name, and the resolved one when different.
+model_label := requested_model if resolved_model == requested_model
+else := sprintf("%s (resolved to %s)", [requested_model, resolved_model])
+
+# The names that matched a list, when they are not just the requested name.
+listed_names(matched) := "" if matched == {requested_model}
+
+listed_names(matched) := sprintf(" (listed: %s)", [concat(", ", sort(matched))]) if matched != {requested_model}
+
+names_in(list) := {m | some m in list} if is_array(list)
+else := set()
+
+globally_denied_models := names_in(object.get(config, "denied_models", []))
+
+namespace_denied_models := names_in(object.get(namespace_settings, "denied_models", []))
+
+namespace_allowed_models := names_in(object.get(namespace_settings, "allowed_models", []))
+
+# A model (given by all its names) passes the model rules of this request's namespace.
+model_permitted(names) if {
+	count(names & globally_denied_models) == 0
+	count(names & namespace_denied_models) == 0
+	allowed_by_namespace(names)
+}
+
+allowed_by_namespace(_) if count(namespace_allowed_models) == 0
+
+allowed_by_namespace(names) if count(names & namespace_allowed_models) > 0
 
 # ---- model allow / deny -------------------------------------------------------------------
 
-blocked contains sprintf("model %s is denied by policy", [requested_model]) if {
-	requested_model in object.get(config, "denied_models", [])
+blocked contains sprintf("model %s is denied by policy%s", [model_label, listed_names(matched)]) if {
+	matched := model_names & globally_denied_models
+	count(matched) > 0
 }
 
-blocked contains sprintf("model %s is denied for namespace %s", [requested_model, namespace]) if {
-	requested_model in object.get(namespace_settings, "denied_models", [])
+blocked contains sprintf("model %s is denied for namespace %s%s", [model_label, namespace, listed_names(matched)]) if {
+	matched := model_names & namespace_denied_models
+	count(matched) > 0
 }
 
-blocked contains sprintf("model %s is not in the allowed models of namespace %s", [requested_model, namespace]) if {
-	allowed := object.get(namespace_settings, "allowed_models", [])
-	count(allowed) > 0
-	not requested_model in allowed
+blocked contains sprintf("model %s is not in the allowed models of namespace %s", [model_label, namespace]) if {
+	not allowed_by_namespace(model_names)
 }
+
+# ---- per-model aggregator preferences -----------------------------------------------------
+
+preferences_of_model := object.get(
+	config, ["model_preferences", resolved_model],
+	object.get(config, ["model_preferences", requested_model], {}),
+)
 
 # ---- lowering a declared level ------------------------------------------------------------
 
@@ -80,10 +143,20 @@ notes contains sprintf("break-glass %s by %s until %s: waives %s (%s)", [e.id, e
 
 # ---- rerouting to a compliant model ---------------------------------------------------------
 
-reroute_model := config.reroute[requested_model]
+reroute_model := m if {
+	m := config.reroute[resolved_model]
+} else := m if {
+	m := config.reroute[requested_model]
+}
+
+reroute_offered := object.get(input, ["alternatives", reroute_model], [])
+
+# The fallback must pass the same model rules, by its name and its routes' upstream ids.
+reroute_permitted if model_permitted({reroute_model} | {r.model | some r in reroute_offered})
 
 reroute_candidates := [r |
-	some r in object.get(input, ["alternatives", reroute_model], [])
+	reroute_permitted
+	some r in reroute_offered
 	in_region(r)
 	has_all(r, required)
 ]
@@ -96,7 +169,13 @@ rerouted if {
 
 reroute_routes := [r.id | some r in reroute_candidates]
 
-notes contains sprintf("no route of %s is allowed: rerouted to %s", [requested_model, reroute_model]) if rerouted
+notes contains sprintf("no route of %s is allowed: rerouted to %s", [model_label, reroute_model]) if rerouted
+
+notes contains sprintf("no route of %s is allowed: not rerouted to %s, which the model lists exclude", [model_label, reroute_model]) if {
+	count(eligible) == 0
+	reroute_model
+	not reroute_permitted
+}
 
 # ---- extra decision fields --------------------------------------------------------------
 

@@ -109,3 +109,110 @@ test_namespace_denied_model if {
 	d.allow == false
 	"model gpt-4o-mini is denied for namespace claims" in d.reasons
 }
+
+# ---- model names: aliases, resolved names and upstream ids --------------------------------
+
+# A request for `model`, which the sidecar resolved to `resolved` with these names.
+named(namespace, model, resolved, names) := json.patch(req(namespace, "public", [], {}), [
+	{"op": "replace", "path": "/request/model", "value": model},
+	{"op": "add", "path": "/request/resolved_model", "value": resolved},
+	{"op": "add", "path": "/request/model_names", "value": names},
+])
+
+smart := named("x", "smart", "gpt-4o", ["gpt-4o", "smart"])
+
+denying(names) := object.union(settings, {"denied_models": names})
+
+test_deny_of_the_logical_name_blocks_an_alias if {
+	d := llm_router.decision with input as smart with data.llm_router_config as denying(["gpt-4o"])
+	d.allow == false
+	"model smart (resolved to gpt-4o) is denied by policy (listed: gpt-4o)" in d.reasons
+}
+
+test_deny_of_an_alias_blocks_the_logical_name if {
+	inp := named("x", "gpt-4o", "gpt-4o", ["gpt-4o", "smart"])
+	d := llm_router.decision with input as inp with data.llm_router_config as denying(["smart"])
+	d.allow == false
+	"model gpt-4o is denied by policy (listed: smart)" in d.reasons
+}
+
+test_deny_of_an_upstream_model_id_blocks if {
+	d := llm_router.decision with input as smart with data.llm_router_config as denying(["m"])
+	d.allow == false
+	"model smart (resolved to gpt-4o) is denied by policy (listed: m)" in d.reasons
+}
+
+test_deny_of_another_model_does_not_block if {
+	d := llm_router.decision with input as smart with data.llm_router_config as denying(["gpt-4o-mini", "claude"])
+	d.allow == true
+}
+
+test_namespace_deny_matches_aliases if {
+	inp := named("claims", "mini", "gpt-4o-mini", ["gpt-4o-mini", "mini"])
+	d := llm_router.decision with input as inp with data.llm_router_config as settings
+	d.allow == false
+	"model mini (resolved to gpt-4o-mini) is denied for namespace claims (listed: gpt-4o-mini)" in d.reasons
+}
+
+test_allowed_models_via_an_alias if {
+	inp := named("research", "claude", "claude-sonnet-5", ["claude-sonnet-5", "claude"])
+	d := llm_router.decision with input as inp with data.llm_router_config as settings
+	d.allow == true
+	e := llm_router.decision with input as named("research", "smart", "gpt-4o", ["gpt-4o", "smart"])
+		with data.llm_router_config as settings
+	e.allow == false
+	"model smart (resolved to gpt-4o) is not in the allowed models of namespace research" in e.reasons
+}
+
+test_allowed_models_via_an_upstream_model_id if {
+	allow_m := object.union(settings, {"namespaces": {"research": {"allowed_models": ["m"]}}})
+	d := llm_router.decision with input as req("research", "public", [], {}) with data.llm_router_config as allow_m
+	d.allow == true
+}
+
+test_without_the_new_fields_the_requested_name_is_used if {
+	inp := json.patch(req("x", "public", [], {}), [{"op": "replace", "path": "/request/model", "value": "smart"}])
+	d := llm_router.decision with input as inp with data.llm_router_config as denying(["gpt-4o"])
+	d.allow == true
+	e := llm_router.decision with input as inp with data.llm_router_config as denying(["smart"])
+	e.reasons == ["model smart is denied by policy"]
+}
+
+test_model_preferences_by_resolved_name_then_requested if {
+	d := llm_router.decision with input as smart with data.llm_router_config as settings
+	d.obligations.provider_preferences.only == ["openai"]
+	both := json.patch(settings, [{"op": "add", "path": "/model_preferences/smart", "value": {"only": ["azure"]}}])
+	e := llm_router.decision with input as smart with data.llm_router_config as both
+	e.obligations.provider_preferences.only == ["openai"]
+	alias_only := json.patch(both, [{"op": "remove", "path": "/model_preferences/gpt-4o"}])
+	f := llm_router.decision with input as smart with data.llm_router_config as alias_only
+	f.obligations.provider_preferences.only == ["azure"]
+}
+
+test_reroute_by_resolved_name if {
+	inp := json.patch(named("claims", "smart", "gpt-4o", ["gpt-4o", "smart"]), [
+		{"op": "replace", "path": "/classification/level", "value": "regulated"},
+		{"op": "replace", "path": "/classification/categories", "value": ["pii"]},
+	])
+	d := llm_router.decision with input as inp with data.llm_router_config as settings
+	d.reroute == "claude-sonnet-5"
+	"no route of smart (resolved to gpt-4o) is allowed: rerouted to claude-sonnet-5" in d.reasons
+}
+
+test_reroute_by_the_requested_name_when_the_resolved_one_has_none if {
+	inp := json.patch(req("claims", "regulated", ["pii"], {}), [
+		{"op": "replace", "path": "/request/model", "value": "smart"},
+		{"op": "add", "path": "/request/resolved_model", "value": "gpt-4o"},
+	])
+	by_alias := json.patch(settings, [{"op": "replace", "path": "/reroute", "value": {"smart": "claude-sonnet-5"}}])
+	d := llm_router.decision with input as inp with data.llm_router_config as by_alias
+	d.reroute == "claude-sonnet-5"
+}
+
+test_reroute_to_a_denied_model_is_not_used if {
+	for_claims := req("claims", "regulated", ["pii"], {})
+	d := llm_router.decision with input as for_claims with data.llm_router_config as denying(["claude"])
+	d.allow == false
+	not d.reroute
+	"no route of gpt-4o is allowed: not rerouted to claude-sonnet-5, which the model lists exclude" in d.reasons
+}

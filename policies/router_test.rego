@@ -285,7 +285,19 @@ cache_cases := [
 	truncated(request("public", [])),
 	in_region(request("regulated", ["pii"]), "eu"),
 	from_sources(request("regulated", []), ["declared"]),
+	object.union(request("public", []), {"classification": {"unscanned": ["image", "pdf"], "content_level": "public"}}),
+	object.union(request("regulated", ["pii"]), {"request": {"model": "smart", "resolved_model": "gpt-4o", "model_names": ["gpt-4o", "smart"]}}),
 ]
+
+# The fields added to the contract are read, so they are not in the ignore list.
+test_decision_reads_the_unscanned_kinds if {
+	scanned := llm_router.decision with input as request("public", [])
+	unscanned := llm_router.decision with input as object.union(request("public", []), {"classification": {"unscanned": ["image"]}})
+	scanned.routes != unscanned.routes
+	every path in ["classification.unscanned", "request.resolved_model", "request.model_names"] {
+		not path in llm_router.decision_cache.ignore
+	}
+}
 
 test_decision_ignores_the_declared_inputs if {
 	every req in cache_cases {

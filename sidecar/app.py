@@ -19,7 +19,7 @@ from aiohttp import web
 
 from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
-from sidecar.api.openai import CHAT_COMPLETIONS, EMBEDDINGS
+from sidecar.api.openai import CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS
 from sidecar.audit import AuditLog
 from sidecar.breaker import Breakers
 from sidecar.catalog import Catalog
@@ -27,9 +27,11 @@ from sidecar.classify import Classifier
 from sidecar.config import Config, config_revision
 from sidecar.credentials import load_credential
 from sidecar.dispatch import Dispatcher
+from sidecar.endpoints import unknown_endpoint
+from sidecar.headers import read_app_headers
 from sidecar.limits import InFlight, body_timeout
 from sidecar.metrics import Metrics
-from sidecar.pipeline import ANTHROPIC_BETA_HEADER, DECLARED_HEADER, Pipeline
+from sidecar.pipeline import Pipeline
 from sidecar.policy.model import PolicyEngine
 from sidecar.policy.runtime import PolicyRuntime, build_policy
 from sidecar.providers.upstream import Upstream
@@ -124,9 +126,12 @@ class Sidecar:
         app = web.Application(client_max_size=self.config.limits.max_body_bytes)
         app.router.add_post("/v1/chat/completions", self._handler(CHAT_COMPLETIONS))
         app.router.add_post("/v1/embeddings", self._handler(EMBEDDINGS))
+        app.router.add_post("/v1/completions", self._handler(COMPLETIONS))
         app.router.add_post("/v1/messages", self._handler(MESSAGES))
         app.router.add_post("/v1/messages/count_tokens", self._handler(COUNT_TOKENS))
         app.router.add_get("/v1/models", self._models)
+        # Last: any other path or method is refused, never forwarded (sidecar/endpoints.py).
+        app.router.add_route("*", "/{tail:.*}", self._unknown)
         return app
 
     def _handler(self, api: ClientApi) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -151,11 +156,7 @@ class Sidecar:
             content_type=request.content_type,
             content_length=request.content_length,
             read=read,
-            headers={
-                name: request.headers[name]
-                for name in (DECLARED_HEADER, ANTHROPIC_BETA_HEADER)
-                if name in request.headers
-            },
+            headers=read_app_headers(request.headers),
         )
         async with self.pipeline.run(api, inbound) as reply:
             if reply.stream is None:
@@ -177,6 +178,10 @@ class Sidecar:
             finally:
                 await stream.aclose()
             return response
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        reply = unknown_endpoint(request.method, request.path, request.headers, self.metrics)
+        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
 
     async def _models(self, request: web.Request) -> web.Response:
         body = {"object": "list", "data": self.catalog.listing()}

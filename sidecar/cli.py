@@ -227,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--request", "-r", required=True, help="request body JSON file, or -")
     explain.add_argument("--config", "-c", default="deploy/config/default.yaml")
     explain.add_argument(
-        "--api", choices=["openai", "openai-embeddings", "anthropic"], default="openai"
+        "--api",
+        choices=["openai", "openai-completions", "openai-embeddings", "anthropic"],
+        default="openai",
     )
     explain.add_argument("--workload", help="JSON file: namespace, pod, service_account, labels")
     explain.add_argument("--namespace", default="", help="workload namespace")

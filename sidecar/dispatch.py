@@ -42,7 +42,9 @@ class Plan:
     translator: Translator
     body: Callable[[], bytes]
     """Serialised lazily: a route that is never tried costs nothing."""
-    anthropic_beta: str | None = None
+    app_headers: dict[str, str] = field(default_factory=dict)
+    """The app's forwardable headers (sidecar/headers.py); `Upstream.headers` keeps those
+    of this upstream's family."""
 
 
 @dataclass(slots=True)
@@ -193,7 +195,7 @@ class Dispatcher:
                 response = await up.session.post(
                     plan.url,
                     data=plan.body(),
-                    headers=up.headers(key, stream, plan.anthropic_beta),
+                    headers=up.headers(key, stream, plan.app_headers),
                     timeout=up.timeout(),
                 )
                 status = response.status

@@ -18,7 +18,7 @@ import orjson
 
 from sidecar.api.anthropic import MESSAGES
 from sidecar.api.base import ClientApi
-from sidecar.api.openai import CHAT_COMPLETIONS, EMBEDDINGS
+from sidecar.api.openai import CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS
 from sidecar.catalog import Catalog
 from sidecar.classify import Classifier
 from sidecar.config import Config
@@ -33,6 +33,7 @@ from sidecar.workload import Workload
 APIS: dict[str, ClientApi] = {
     "openai": CHAT_COMPLETIONS,
     "openai-embeddings": EMBEDDINGS,
+    "openai-completions": COMPLETIONS,
     "anthropic": MESSAGES,
 }
 
@@ -69,7 +70,9 @@ def explain(
         print(f"llm-router: model {parsed.model!r} is not configured", file=sys.stderr)
         return 1
     classifier = Classifier.from_config(config.classification)
-    classification = classifier.classify(parsed.segments, declared, workload.floor)
+    classification = classifier.classify(
+        parsed.segments, declared, workload.floor, parsed.unscanned
+    )
     alternatives = catalog.alternatives(model)
     policy_input = build_policy_input(
         request_id="explain-" + uuid.uuid4().hex[:8],
@@ -79,6 +82,7 @@ def explain(
         time=datetime.now(UTC).isoformat(timespec="milliseconds"),
         workload=workload.to_policy_input(),
         classification=classification.to_policy_input(),
+        model=model,
         candidates=list(model.candidates),
         alternatives=alternatives,
     )
@@ -106,6 +110,8 @@ def explain(
         f"classification: {cls['level']}   categories: {', '.join(cls['categories']) or '-'}"
         f"   sources: {', '.join(cls['sources'])}"
     )
+    if cls["unscanned"]:
+        print(f"unscanned (forwarded without a scan): {', '.join(cls['unscanned'])}")
     for f in findings:
         print(f"  {f['tag']:<28} at {f['segment']} [{f['start']}:{f['end']}]")
     print("policy input:")

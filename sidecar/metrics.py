@@ -122,6 +122,13 @@ class Metrics:
         self.findings = Counter(
             "llm_router_findings", "Validated detector findings, by tag.", ["tag"], registry=r
         )
+        self.unscanned = Counter(
+            "llm_router_unscanned",
+            "Requests that carried content the sidecar forwards without scanning it, by API "
+            "and kind (image, audio, remote_url, file_ref, tokens, pdf, binary, encrypted).",
+            ["api", "kind"],
+            registry=r,
+        )
         self.upstream_attempts = Counter(
             "llm_router_upstream_attempts",
             "Upstream attempts by provider and outcome (ok, client_error, rate_limited, "
@@ -293,7 +300,8 @@ class Metrics:
         )
         self.rejected = Counter(
             "llm_router_rejected_requests",
-            "Requests refused before any processing, by reason (too_many_requests, shutting_down).",
+            "Requests refused before any processing, by reason (too_many_requests, "
+            "shutting_down, unknown_endpoint: a path or method the sidecar does not serve).",
             ["reason"],
             registry=r,
         )

@@ -23,15 +23,18 @@ import structlog
 
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound, ParsedRequest, Reply
 from sidecar.audit import AuditLog, AuditRecord
-from sidecar.catalog import Candidate, Catalog
+from sidecar.catalog import Candidate, Catalog, LogicalModel
 from sidecar.classify import Classifier, parse_declared, redact
 from sidecar.classify.model import Classification
+from sidecar.classify.redact import Unredactable
 from sidecar.config import Limits
 from sidecar.dispatch import Dispatcher, DispatchLog, Opened, Plan
 from sidecar.errors import RouterError
+from sidecar.headers import DECLARED_HEADER, forwardable
 from sidecar.limits import InFlight, check_message_count
 from sidecar.metrics import OTHER, Metrics
 from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
+from sidecar.providers.aggregator import take_routing_fields
 from sidecar.providers.base import UnsupportedFeature
 from sidecar.providers.upstream import UnsupportedRoute
 from sidecar.relay import UpstreamStream
@@ -39,11 +42,8 @@ from sidecar.workload import Workload
 
 log = structlog.get_logger("llm_router.pipeline")
 
-DECLARED_HEADER = "x-llm-data-class"
 DECISION_HEADER = "x-llm-router-decision-id"
 ROUTE_HEADER = "x-llm-router-route"
-ANTHROPIC_BETA_HEADER = "anthropic-beta"
-"""Passed through to Anthropic upstreams: the app opts into beta features itself."""
 
 
 def _serializer(body: dict[str, Any]) -> Callable[[], bytes]:
@@ -81,16 +81,21 @@ def build_policy_input(
     time: str,
     workload: dict[str, Any],
     classification: dict[str, Any],
+    model: LogicalModel,
     candidates: list[Candidate],
     alternatives: dict[str, list[Candidate]],
 ) -> dict[str, Any]:
-    """The policy contract's input document (v1). `llm-router explain` builds the same."""
+    """The policy contract's input document (v1). `llm-router explain` builds the same.
+    The resolved model and all its names sit next to the requested one, so that a model
+    rule written with one name holds for every alias."""
     policy_input: dict[str, Any] = {
         "version": POLICY_INPUT_VERSION,
         "request": {
             "id": request_id,
             "api": api.name,
             "model": parsed.model,
+            "resolved_model": model.name,
+            "model_names": [model.name, *model.aliases],
             "stream": parsed.stream,
             "declared": {"data_class": declared} if declared else {},
             "time": time,
@@ -182,6 +187,7 @@ class Pipeline:
         check_message_count(parsed.body, self.limits.max_messages)
         trip.record.stream = parsed.stream
         declared = self._declared(inbound)
+        forwarded = forwardable(inbound.headers)  # allow-listed app headers; 400 if malformed
 
         model = self.catalog.resolve(parsed.model)
         # The requested name is app-supplied text: it is recorded only if the catalog knows it.
@@ -200,15 +206,15 @@ class Pipeline:
                 kind="api_error",
             )
 
-        classification = self._classify(parsed, declared, trip)
+        # lead: scan header_segments(forwarded) here
+        classification = self._classify(api, parsed, declared, trip)
         alternatives = self.catalog.alternatives(model)
         decision = await self._decide(
-            api, parsed, declared, classification, candidates, alternatives, trip
+            api, parsed, declared, classification, model, candidates, alternatives, trip
         )
         offered = [*candidates, *(c for cands in alternatives.values() for c in cands)]
 
-        beta = inbound.headers.get(ANTHROPIC_BETA_HEADER)
-        plans = self._plans(api, parsed, classification, decision, offered, trip, beta)
+        plans = self._plans(api, parsed, classification, decision, offered, trip, forwarded)
         opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch)
         return self._reply(api, opened, offered, trip)
 
@@ -239,10 +245,14 @@ class Pipeline:
                 400, "invalid_data_class", "X-LLM-Data-Class must name a level or a category"
             ) from None
 
-    def _classify(self, parsed: ParsedRequest, declared: str | None, trip: _Trip) -> Classification:
+    def _classify(
+        self, api: ClientApi, parsed: ParsedRequest, declared: str | None, trip: _Trip
+    ) -> Classification:
         t0 = time.perf_counter()
         try:
-            result = self.classifier.classify(parsed.segments, declared, self.workload.floor)
+            result = self.classifier.classify(
+                parsed.segments, declared, self.workload.floor, parsed.unscanned
+            )
         except Exception as exc:
             log.error("classification_failed", error_type=type(exc).__name__)
             raise RouterError(
@@ -254,8 +264,10 @@ class Pipeline:
         self.metrics.classification.observe(time.perf_counter() - t0)
         for tag, count in result.tags.items():
             self.metrics.findings.labels(tag=tag).inc(count)
+        for kind in result.unscanned:
+            self.metrics.unscanned.labels(api=api.name, kind=kind).inc()
         trip.level = result.level
-        trip.record.classification = result.to_policy_input()
+        trip.record.classification = {**result.to_policy_input(), "declared": declared}
         return result
 
     async def _decide(
@@ -264,6 +276,7 @@ class Pipeline:
         parsed: ParsedRequest,
         declared: str | None,
         classification: Classification,
+        model: LogicalModel,
         candidates: list[Candidate],
         alternatives: dict[str, list[Candidate]],
         trip: _Trip,
@@ -275,7 +288,8 @@ class Pipeline:
             declared=declared,
             time=trip.record.time,
             workload=self._workload_view,
-            classification=trip.record.classification or {},
+            classification=classification.to_policy_input(),
+            model=model,
             candidates=candidates,
             alternatives=alternatives,
         )
@@ -332,20 +346,31 @@ class Pipeline:
         decision: Decision,
         candidates: list[Candidate],
         trip: _Trip,
-        inbound_beta: str | None,
+        app_headers: dict[str, str],
     ) -> list[Plan]:
         body = parsed.body
         redact_categories = set(decision.obligations.redact)
         if redact_categories and any(
             f.category in redact_categories for f in classification.findings
         ):
-            body = redact(
-                body, parsed.segments, classification.findings, redact_categories, self.masks
-            )
+            try:
+                body = redact(
+                    body, parsed.segments, classification.findings, redact_categories, self.masks
+                )
+            except Unredactable as exc:
+                raise RouterError(
+                    403,
+                    "unredactable",
+                    f"the policy requires redacting {exc} in text that cannot be rewritten "
+                    "(a PDF); nothing was sent",
+                    kind="policy_denied",
+                ) from None
+        body, routing = take_routing_fields(body)  # models, provider, plugins...: the policy's
         by_id = {c.id: c for c in candidates}
         prefs = decision.obligations.provider_preferences
         plans: list[Plan] = []
         skipped: list[str] = []
+        dropped: set[str] = set()
         for route_id in decision.routes:
             cand = by_id.get(route_id)
             if cand is None:  # the engine already drops these; never trust, always verify
@@ -364,10 +389,12 @@ class Pipeline:
                 log.warning("translation_failed", route=route_id, error_type=type(exc).__name__)
                 skipped.append(f"{route_id}: a field has a shape this route cannot take")
                 continue
-            up.apply_obligations(translated, prefs)
-            plans.append(Plan(route_id, up, url, translator, _serializer(translated), inbound_beta))
+            dropped.update(up.apply_obligations(translated, prefs, routing))
+            plans.append(Plan(route_id, up, url, translator, _serializer(translated), app_headers))
         if skipped:
             trip.record.outcome["skipped"] = skipped
+        if dropped:  # names only, from a fixed vocabulary (providers/aggregator.py)
+            trip.record.outcome["dropped_fields"] = sorted(dropped)
         if not plans:
             raise RouterError(
                 400,

@@ -62,8 +62,10 @@ class AuditTap:
             write(self, line)  # only what the sink accepted
             tap.lines.append((_current_test(), line))
 
-        def tapped_classify(self: Pipeline, parsed: Any, *args: Any, **kwargs: Any) -> Any:
-            result = classify(self, parsed, *args, **kwargs)
+        def tapped_classify(
+            self: Pipeline, api: Any, parsed: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            result = classify(self, api, parsed, *args, **kwargs)
             segments = parsed.segments
             for segment in segments:
                 if len(segment.text.strip()) >= MIN_PROMPT:

@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
+from sidecar.api import fields_anthropic
 from sidecar.api.base import ParsedRequest
 from sidecar.api.openai import load_object, optional_bool, require_model
-from sidecar.classify.extract import extract_anthropic_messages
 from sidecar.errors import RouterError, bad_request
 
 ROLES = frozenset({"user", "assistant"})
@@ -111,7 +111,7 @@ class Messages(_AnthropicErrors):
             raise bad_request("max_tokens: Field required (a positive integer)", param="max_tokens")
         _check_messages(body)
         stream = optional_bool(body, "stream")
-        return ParsedRequest(body, model, stream, extract_anthropic_messages(body))
+        return ParsedRequest.walked(body, model, stream, fields_anthropic.MESSAGES)
 
 
 class CountTokens(_AnthropicErrors):
@@ -123,7 +123,7 @@ class CountTokens(_AnthropicErrors):
         body = load_object(raw, max_depth)
         model = require_model(body)
         _check_messages(body)
-        return ParsedRequest(body, model, False, extract_anthropic_messages(body))
+        return ParsedRequest.walked(body, model, False, fields_anthropic.MESSAGES)
 
 
 MESSAGES = Messages()

@@ -11,15 +11,24 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sidecar.classify.model import Segment
+from sidecar.classify.walk import Field, walk
 from sidecar.errors import RouterError, bad_request
 
 
 @dataclass(slots=True)
 class ParsedRequest:
     body: dict[str, Any]
+    """The object that is scanned, and the one every upstream body is serialised from."""
     model: str
     stream: bool
     segments: list[Segment]
+    unscanned: frozenset[str] = frozenset()
+    """Kinds of content forwarded without being scanned (`input.classification.unscanned`)."""
+
+    @classmethod
+    def walked(cls, body: dict[str, Any], model: str, stream: bool, tree: Field) -> ParsedRequest:
+        found = walk(body, tree)
+        return cls(body, model, stream, found.segments, frozenset(found.unscanned))
 
 
 class ClientApi(Protocol):

@@ -1,8 +1,9 @@
-"""OpenAI's wire format as spoken to applications: chat completions and embeddings.
+"""OpenAI's wire format as spoken to applications: chat completions, legacy completions
+and embeddings.
 
 Validation is deliberately shallow but strict about what the sidecar relies on (model,
-messages, stream flags, the types of text-bearing fields): anything the classifier could not
-read must be refused with a 400, never forwarded half-understood. Other fields pass through.
+messages, stream flags): a malformed request is refused with a 400. Every other field is
+accepted, and scanned by the whole-body walk (`fields_openai` lists what it may skip).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 import orjson
 
+from sidecar.api import fields_openai
 from sidecar.api.base import ParsedRequest, check_depth
-from sidecar.classify.extract import extract_openai_chat, extract_openai_embeddings
 from sidecar.errors import RouterError, bad_request
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -130,7 +131,7 @@ class ChatCompletions(_OpenAIErrors):
         options = body.get("stream_options")
         if options is not None and not isinstance(options, dict):
             raise bad_request("'stream_options' must be an object", param="stream_options")
-        return ParsedRequest(body, model, stream, extract_openai_chat(body))
+        return ParsedRequest.walked(body, model, stream, fields_openai.CHAT)
 
 
 class Embeddings(_OpenAIErrors):
@@ -141,22 +142,49 @@ class Embeddings(_OpenAIErrors):
     def parse(self, raw: bytes, max_depth: int) -> ParsedRequest:
         body = load_object(raw, max_depth)
         model = require_model(body)
-        value = body.get("input")
-        ok = isinstance(value, str) or (
-            isinstance(value, list)
-            and bool(value)
-            and (
-                all(isinstance(v, str) for v in value)
-                or all(isinstance(v, int) for v in value)
-                or all(isinstance(v, list) and all(isinstance(t, int) for t in v) for v in value)
-            )
-        )
-        if not ok:
+        if not _prompt_ok(body.get("input")):
             raise bad_request(
                 "'input' must be a string, an array of strings, or token arrays", param="input"
             )
-        return ParsedRequest(body, model, False, extract_openai_embeddings(body))
+        return ParsedRequest.walked(body, model, False, fields_openai.EMBEDDINGS)
+
+
+class Completions(_OpenAIErrors):
+    """The legacy text completions API (`prompt` instead of `messages`), still served by
+    OpenAI and OpenRouter; it has no Anthropic translation."""
+
+    name = "openai.completions"
+    schema = "openai"
+    endpoint = "completions"
+
+    def parse(self, raw: bytes, max_depth: int) -> ParsedRequest:
+        body = load_object(raw, max_depth)
+        model = require_model(body)
+        prompt = body.get("prompt")
+        if not _prompt_ok(prompt):
+            raise bad_request(
+                "'prompt' must be a string, an array of strings, or token arrays", param="prompt"
+            )
+        stream = optional_bool(body, "stream")
+        return ParsedRequest.walked(body, model, stream, fields_openai.COMPLETIONS)
+
+
+def _prompt_ok(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list)
+        and bool(value)
+        and (
+            all(isinstance(v, str) for v in value)
+            or all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            or all(
+                isinstance(v, list)
+                and all(isinstance(t, int) and not isinstance(t, bool) for t in v)
+                for v in value
+            )
+        )
+    )
 
 
 CHAT_COMPLETIONS = ChatCompletions()
+COMPLETIONS = Completions()
 EMBEDDINGS = Embeddings()

@@ -2,11 +2,6 @@
 
 from sidecar.classify.classifier import Classifier, parse_declared
 from sidecar.classify.engine import Scanner
-from sidecar.classify.extract import (
-    extract_anthropic_messages,
-    extract_openai_chat,
-    extract_openai_embeddings,
-)
 from sidecar.classify.model import Classification, Finding, Segment
 from sidecar.classify.redact import redact
 
@@ -16,9 +11,6 @@ __all__ = [
     "Finding",
     "Scanner",
     "Segment",
-    "extract_anthropic_messages",
-    "extract_openai_chat",
-    "extract_openai_embeddings",
     "parse_declared",
     "redact",
 ]

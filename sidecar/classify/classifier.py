@@ -7,7 +7,7 @@ workload's floor label may raise the level, never lower it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sidecar.classify.custom import custom_detectors
 from sidecar.classify.detectors import DEFAULT_DETECTORS
@@ -69,12 +69,13 @@ class Classifier:
         segments: Sequence[Segment],
         declared: str | None = None,
         floor: str | None = None,
+        unscanned: Collection[str] = (),
     ) -> Classification:
         report = self.scanner.scan_report(segments)
         findings = report.findings
         tags = Counter(f.tag for f in findings)
         categories = {f.category for f in findings}
-        level = _level_of(categories)
+        level = content_level = _level_of(categories)
         sources = ["content"]
         if declared is not None:
             declared = parse_declared(declared)
@@ -95,4 +96,6 @@ class Classifier:
             sources=tuple(sources),
             findings=tuple(findings),
             truncated=report.truncated,
+            unscanned=tuple(sorted(unscanned)),
+            content_level=content_level,
         )

@@ -29,16 +29,11 @@ from sidecar.classify.decode import decode_base64, decode_percent, percent_token
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
 from sidecar.classify.detectors.base import has_context
 from sidecar.classify.gate import ContextGate
-from sidecar.classify.model import Finding, Segment
-from sidecar.classify.normalize import Normalized, char_offsets, normalize, prepare
+from sidecar.classify.model import JSON, TEXT, Finding, Segment
+from sidecar.classify.normalize import char_offsets, normalize, prepare
 from sidecar.classify.resolve import Candidate, nearest_context, resolve
-from sidecar.classify.spans import (
-    JSON_TEXT,
-    SEPARATOR,
-    enclosing_object,
-    extend_to_line,
-    unescape_in_place,
-)
+from sidecar.classify.spans import SEPARATOR, enclosing_object, extend_to_line
+from sidecar.classify.unescape import Chained, Spanned, unescape
 from sidecar.classify.width import fixed_width, longest
 
 BOUNDARY = 48
@@ -182,16 +177,27 @@ class Scanner:
 
     # ---- steps --------------------------------------------------------------------------
 
-    def _normalize(self, segments: Sequence[Segment]) -> tuple[list[Normalized], bool]:
-        remaining, truncated, out = self.budget, False, []
+    def _normalize(self, segments: Sequence[Segment]) -> tuple[list[Spanned], bool]:
+        remaining, truncated = self.budget, False
+        out: list[Spanned] = []
         for segment in segments:
             text = segment.text
-            if segment.path and segment.path[-1] == JSON_TEXT and "\\" in text:
-                text = unescape_in_place(text)
             if len(text) > remaining:
                 text, truncated = text[: max(remaining, 0)], True
             remaining -= len(text)
-            out.append(normalize(text))
+            # JSON text (tool arguments, JSON pasted into a string), and prose with \u
+            # escapes a model reads as characters: scanned decoded, findings mapped back.
+            decoded = (
+                unescape(text)
+                if "\\" in text
+                and (segment.form == JSON or "\\u" in text or text.lstrip()[:1] in ("{", "["))
+                else None
+            )
+            if decoded is None:
+                out.append(normalize(text))
+            else:
+                norm = normalize(decoded.text)
+                out.append(decoded if norm.runs is None else Chained(decoded, norm))
         return out, truncated
 
     def _candidates(self, text: str, depth: int, allowance: Allowance) -> list[Candidate]:
@@ -466,7 +472,7 @@ class Scanner:
     def _split_values(
         self,
         segments: Sequence[Segment],
-        normalized: list[Normalized],
+        normalized: list[Spanned],
         starts: list[int],
         allowance: Allowance,
     ) -> list[Finding]:
@@ -475,7 +481,13 @@ class Scanner:
         out: list[Finding] = []
         for i in range(len(segments) - 1):
             a, b = segments[i].path, segments[i + 1].path
-            if len(a) < 2 or a[:-2] != b[:-2] or a[-1] != b[-1]:
+            if (
+                len(a) < 2
+                or not isinstance(a[-2], int)  # parts of one list: content parts
+                or a[:-2] != b[:-2]
+                or a[-1] != b[-1]
+                or segments[i].form != TEXT
+            ):
                 continue
             left, right = normalized[i].text[-BOUNDARY:], normalized[i + 1].text[:BOUNDARY]
             if not left or not right:
@@ -542,7 +554,7 @@ class _Spent(Exception):
     """The allowance ran out in the middle of confirming candidates."""
 
 
-def _to_finding(c: Candidate, normalized: list[Normalized], starts: list[int]) -> Finding:
+def _to_finding(c: Candidate, normalized: list[Spanned], starts: list[int]) -> Finding:
     start, end, detector = c
     seg = bisect_right(starts, start) - 1
     o_start, o_end = normalized[seg].span(start - starts[seg], end - starts[seg])

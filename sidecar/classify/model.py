@@ -18,6 +18,14 @@ REGULATED_CATEGORIES: frozenset[str] = frozenset({"pii", "phi", "pci", "secret"}
 
 JsonPath = tuple[str | int, ...]
 
+TEXT = "text"
+JSON = "json"
+KEY = "key"
+NUMBER = "number"
+BASE64 = "base64"
+EXTRACTED = "extracted"
+"""The forms of a `Segment`: how its text relates to the value at its path."""
+
 
 def level_rank(level: str) -> int:
     """Position of `level` in LEVELS; raises ValueError for an unknown level."""
@@ -38,6 +46,13 @@ class Segment:
 
     path: JsonPath
     text: str
+    form: str = "text"
+    """How `text` relates to the value at `path`: `text` (it is the string), `json` (the
+    string is JSON text, scanned with its escapes decoded), `key` (the last step of `path`
+    is an object key, and this is it), `number` (a number, as text), `base64` (the string,
+    after the `codec` prefix, is base64 of this text), `extracted` (text extracted from a
+    file, a PDF: it cannot be written back)."""
+    codec: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +82,18 @@ class Classification:
     sources: tuple[str, ...]
     findings: tuple[Finding, ...] = field(default=(), repr=False)
     truncated: bool = False
+    unscanned: tuple[str, ...] = ()
+    """Kinds of content forwarded without being scanned (images, remote URLs, ...), sorted."""
+    content_level: str | None = None
+    """The level the content alone gave, before a declaration or the workload raised it."""
 
     def to_policy_input(self) -> dict[str, Any]:
         return {
             "level": self.level,
+            "content_level": self.content_level or self.level,
             "categories": list(self.categories),
             "tags": dict(self.tags),
             "sources": list(self.sources),
             "truncated": self.truncated,
+            "unscanned": list(self.unscanned),
         }

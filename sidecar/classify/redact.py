@@ -1,20 +1,29 @@
 """Applies the `redact` obligation: findings' spans become `[REDACTED:<tag>]`.
 
 The body is copied along the paths that change only; the app's original is untouched.
-Tool schemas are never rewritten. Tool-call arguments are JSON text: a span there is
-widened to whole escapes, or to whole JSON values, so valid JSON stays valid and no span
-is silently skipped.
+Every form of segment the walk produces is written back in its own form: JSON text stays
+valid JSON (a span is widened to whole escapes or whole values), a key is renamed, a
+number becomes the replacement string, a base64 file is decoded, masked and encoded again.
+Text extracted from a PDF cannot be written back: that is an error, never a silent skip.
 """
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sidecar.classify.extract import SCHEMA_SUFFIXES
 from sidecar.classify.jsontext import is_json, mask_json
-from sidecar.classify.model import Finding, JsonPath, Segment
+from sidecar.classify.model import BASE64, EXTRACTED, JSON, KEY, Finding, JsonPath, Segment
+
+HEADERS = "$headers"
+"""Segments of forwarded header values have paths under this; the pipeline drops a header
+whose value must be redacted."""
+
+
+class Unredactable(Exception):
+    """A finding the obligation covers sits where it cannot be rewritten (a PDF's text)."""
 
 
 def replacement(value: str, tag: str, style: str = "tag") -> str:
@@ -75,6 +84,27 @@ def _mask_json_string(
     )
 
 
+def _rename_key(body: Any, path: JsonPath, new_key: str) -> Any:
+    """A copy of `body` with the key at `path` renamed, in place in the key order."""
+    if len(path) > 1:
+        copy: Any = dict(body) if isinstance(body, dict) else list(body)
+        copy[path[0]] = _rename_key(body[path[0]], path[1:], new_key)
+        return copy
+    old = path[0]
+    while new_key in body and new_key != old:
+        new_key += "*"
+    return {(new_key if k == old else k): v for k, v in body.items()}
+
+
+def _rewritten(segment: Segment, spans: list[tuple[int, int, str]], masks: Any) -> str:
+    if segment.form == JSON:
+        return _mask_json_string(segment.text, spans, masks)
+    masked = mask(segment.text, spans, masks)
+    if segment.form == BASE64:
+        return (segment.codec or "") + base64.b64encode(masked.encode()).decode()
+    return masked
+
+
 def redact(
     body: dict[str, Any],
     segments: Sequence[Segment],
@@ -82,19 +112,25 @@ def redact(
     categories: Collection[str],
     masks: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """Raises Unredactable for a covered finding in text that cannot be written back."""
     per_segment: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for f in findings:
         if f.category in categories:
             per_segment[f.segment].append((f.start, f.end, f.tag))
     result: Any = body
+    keys: list[tuple[JsonPath, str]] = []
     for index, spans in per_segment.items():
         segment = segments[index]
-        if segment.path and segment.path[-1] in SCHEMA_SUFFIXES:
+        if segment.path[:1] == (HEADERS,):
             continue
-        if segment.path and segment.path[-1] == "arguments":
-            new_text = _mask_json_string(segment.text, spans, masks)
+        if segment.form == EXTRACTED:
+            raise Unredactable(spans[0][2])
+        if segment.form == KEY:
+            keys.append((segment.path, mask(segment.text, spans, masks)))
         else:
-            new_text = mask(segment.text, spans, masks)
-        result = _set_path(result, segment.path, new_text)
+            result = _set_path(result, segment.path, _rewritten(segment, spans, masks))
+    # Keys last, the deepest first: renaming an outer key would break the inner paths.
+    for path, new_key in sorted(keys, key=lambda k: len(k[0]), reverse=True):
+        result = _rename_key(result, path, new_key)
     out: dict[str, Any] = result
     return out

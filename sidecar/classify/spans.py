@@ -1,37 +1,10 @@
-"""Where a finding's span ends when it is more than the matched text, and the in-place
-JSON unescaping that keeps offsets valid: small text walks, kept out of the engine."""
+"""Where a finding's span ends when it is more than the matched text: small text walks,
+kept out of the engine."""
 
 from __future__ import annotations
 
 SEPARATOR = "\n\n"
 """Between the segments of one scan: no pattern crosses it, and no span runs past it."""
-
-JSON_TEXT = "arguments"
-"""Segments at this path are JSON text (OpenAI tool-call arguments)."""
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}
-
-
-def unescape_in_place(text: str) -> str:
-    """JSON escapes decoded without moving anything: `\\n` becomes a newline plus a space,
-    `\\u00e9` becomes `é` plus five spaces. A value right after an escape is then found,
-    and its offsets still point into the JSON text that redaction rewrites."""
-    out: list[str] = []
-    pos = 0
-    while (i := text.find("\\", pos)) != -1:
-        out.append(text[pos:i])
-        nxt = text[i + 1 : i + 2]
-        if nxt == "u" and i + 6 <= len(text):
-            try:
-                char = chr(int(text[i + 2 : i + 6], 16))
-            except ValueError:
-                char = " "
-            out.append((char if char.isprintable() else " ") + " " * 5)
-            pos = i + 6
-        else:
-            out.append(_ESCAPES.get(nxt, " ") + (" " if nxt else ""))
-            pos = i + 2
-    out.append(text[pos:])
-    return "".join(out)
 
 
 def segment_end(text: str, pos: int) -> int:

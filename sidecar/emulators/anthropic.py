@@ -68,6 +68,7 @@ class AnthropicEmulator(LoopbackServer):
         super().__init__(web.Application(client_max_size=64 * 1024 * 1024))
         self.app.router.add_post("/v1/messages", self._messages)
         self.app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
+        self.app.router.add_route("*", "/{tail:.*}", self._unknown)
 
     def received_bodies_text(self) -> str:
         return "\n".join(r.body.decode("utf-8", "replace") for r in self.received)
@@ -130,6 +131,16 @@ class AnthropicEmulator(LoopbackServer):
         if fault.kind in ("delay", "slow_stream"):
             await asyncio.sleep(fault.seconds)
         return fault, None
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        """Recorded like any request, so a test sees what should never have arrived."""
+        raw = await request.read()
+        self.received.append(
+            ReceivedRequest(
+                request.method, request.path, dict(request.query), dict(request.headers), raw, None
+            )
+        )
+        return self._error(404, f"Not found: {request.method} {request.path}")
 
     async def _count_tokens(self, request: web.Request) -> web.Response:
         body, failure = await self._admit(request)

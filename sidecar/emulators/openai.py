@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import struct
 import time
 import uuid
@@ -28,6 +27,16 @@ from typing import Any, Literal
 import orjson
 from aiohttp import web
 
+from sidecar.emulators.openai_payloads import (
+    chat_chunks,
+    completion_payloads,
+    prompt_text,
+    served_by,
+    split,
+    text_of,
+    token_count,
+    vector,
+)
 from sidecar.emulators.server import LoopbackServer
 from sidecar.emulators.streaming import write_events
 
@@ -163,6 +172,7 @@ class OpenAIEmulator(LoopbackServer):
         super().__init__(web.Application(client_max_size=64 * 1024 * 1024))
         self.app.router.add_post(self.base_path + "/chat/completions", self._chat)
         self.app.router.add_post(self.base_path + "/embeddings", self._embeddings)
+        self.app.router.add_post(self.base_path + "/completions", self._completions)
         self.app.router.add_get(self.base_path + "/models", self._models)
         self.app.router.add_route("*", "/{tail:.*}", self._unknown)
 
@@ -250,28 +260,28 @@ class OpenAIEmulator(LoopbackServer):
         tools = body.get("tools") or []
         last = messages[-1] if isinstance(messages[-1], dict) else {}
         tool_call: dict[str, Any] | None = None
-        if tools and last.get("role") == "user" and "weather" in _text_of([last]).lower():
+        if tools and last.get("role") == "user" and "weather" in text_of([last]).lower():
             name = (tools[0].get("function") or {}).get("name", "tool")
             tool_call = {
                 "id": "call_" + uuid.uuid4().hex[:24],
                 "type": "function",
                 "function": {"name": name, "arguments": '{"city": "Paris"}'},
             }
-        prompt = _tokens(_text_of(messages))
-        completion = _tokens(tool_call["function"]["arguments"] if tool_call else answer)
+        prompt = token_count(text_of(messages))
+        completion = token_count(tool_call["function"]["arguments"] if tool_call else answer)
         usage = {"prompt_tokens": prompt, "completion_tokens": completion}
         usage["total_tokens"] = prompt + completion
         now = int(time.time())
         prefix = f"gen-{now}-" if self.openrouter else "chatcmpl-"
         head: dict[str, Any] = {"id": prefix + uuid.uuid4().hex[:20]}
         if self.openrouter:
-            head["provider"] = _served_by(body.get("provider"))
+            head["provider"] = served_by(body.get("provider"))
         head.update(object="chat.completion", created=now, model=model)
         extra = {"x-generation-id": head["id"]} if self.openrouter else {}
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            pieces = _split(answer, self.chunks)
-            events = _chunks(head, pieces, tool_call, usage if include_usage else None)
+            pieces = split(answer, self.chunks)
+            events = chat_chunks(head, pieces, tool_call, usage if include_usage else None)
             return await self._stream(request, fault, events, extra)
         if fault is not None and fault.kind == "malformed":
             return self._respond(200, MALFORMED_JSON, **_SUCCESS_HEADERS)
@@ -309,14 +319,28 @@ class OpenAIEmulator(LoopbackServer):
         dims = body["dimensions"] if isinstance(body.get("dimensions"), int) else 8
         data = []
         for i, item in enumerate(inputs):
-            vector = _vector(orjson.dumps(item), max(1, dims))
-            embedding: Any = vector
+            values = vector(orjson.dumps(item), max(1, dims))
+            embedding: Any = values
             if as_base64:
-                embedding = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+                embedding = base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
             data.append({"object": "embedding", "index": i, "embedding": embedding})
-        tokens = sum(_tokens(str(x)) for x in inputs)
+        tokens = sum(token_count(str(x)) for x in inputs)
         usage = {"prompt_tokens": tokens, "total_tokens": tokens}
         return self._ok({"object": "list", "data": data, "model": body["model"], "usage": usage})
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        early, body, fault = await self._admit(request)
+        if early is not None:
+            return early
+        for param in ("model", "prompt"):
+            if body.get(param) in (None, "", []):
+                return self._error(400, f"Missing required parameter: '{param}'.", param=param)
+        tokens = token_count(prompt_text(body["prompt"]))
+        whole, chunks = completion_payloads(body, self.name, self.chunks, tokens)
+        if body.get("stream"):
+            events = [b"data: " + orjson.dumps(c) + b"\n\n" for c in chunks]
+            return await self._stream(request, fault, [*events, b"data: [DONE]\n\n"], {})
+        return self._ok(whole)
 
     async def _models(self, request: web.Request) -> web.Response:
         early, _, _ = await self._admit(request, needs_body=False)
@@ -331,69 +355,3 @@ class OpenAIEmulator(LoopbackServer):
     async def _unknown(self, request: web.Request) -> web.Response:
         self._record(request, await request.read(), None)
         return self._error(404, f"Invalid URL ({request.method} {request.path})")
-
-
-def _chunks(
-    head: dict[str, Any], pieces: list[str], tool_call: dict[str, Any] | None, usage: Any
-) -> list[bytes]:
-    """The SSE events of a streamed completion. With usage (`include_usage`), every chunk
-    carries `"usage": null` and a last chunk with no choices carries the usage."""
-    head = {**head, "object": "chat.completion.chunk", "system_fingerprint": "fp_emu"}
-
-    def event(obj: dict[str, Any]) -> bytes:
-        return b"data: " + orjson.dumps(obj) + b"\n\n"
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return event({**head, "choices": [choice], **({"usage": None} if usage else {})})
-
-    events = [chunk({"role": "assistant", "content": ""})]
-    if tool_call:  # as OpenAI: id, type and name first, then the arguments in fragments
-        name, arguments = tool_call["function"]["name"], tool_call["function"]["arguments"]
-        first = {"index": 0, "id": tool_call["id"], "type": "function"}
-        first["function"] = {"name": name, "arguments": ""}
-        events.append(chunk({"tool_calls": [first]}))
-        events += [
-            chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
-            for part in _split(arguments, 3)
-        ]
-        events.append(chunk({}, "tool_calls"))
-    else:
-        events += [chunk({"content": piece}) for piece in pieces]
-        events.append(chunk({}, "stop"))
-    if usage:
-        events.append(event({**head, "choices": [], "usage": usage}))
-    return [*events, b"data: [DONE]\n\n"]
-
-
-def _text_of(messages: list[Any]) -> str:
-    parts: list[str] = []
-    for msg in messages:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if isinstance(content, str):
-            parts.append(content)
-        elif isinstance(content, list):
-            parts.extend(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return " ".join(parts)
-
-
-def _tokens(text: str) -> int:
-    return max(1, len(text) // 4)
-
-
-def _served_by(preferences: Any) -> str:
-    """The provider OpenRouter would pick: the first of `only` (else `order`) not ignored."""
-    prefs = preferences if isinstance(preferences, dict) else {}
-    ignored = set(prefs.get("ignore") or [])
-    candidates = prefs.get("only") or [*(prefs.get("order") or []), "OpenAI"]
-    return str(next((c for c in candidates if c not in ignored), "OpenAI"))
-
-
-def _split(text: str, parts: int) -> list[str]:
-    size = max(1, -(-len(text) // max(1, parts)))
-    return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-def _vector(seed: bytes, dims: int) -> list[float]:
-    """Deterministic, and exact in float32 (multiples of 1/128), so base64 round-trips."""
-    return [(b - 128) / 128 for b in hashlib.shake_256(seed).digest(dims)]

@@ -2,12 +2,13 @@
 
 The backend wire format (`api:` in the provider config) decides the URL per endpoint, the
 auth header and the translator; the route kind decides whether aggregator obligations
-(OpenRouter's `provider` preferences) apply. The app's own credentials are never consulted.
+(OpenRouter's `provider` preferences) apply. The app's own credentials are never consulted,
+and of its other headers only an allow-list per family is forwarded (sidecar/headers.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +17,8 @@ import aiohttp
 
 from sidecar.config import ProviderConfig
 from sidecar.credentials import Credential
+from sidecar.headers import for_upstream
+from sidecar.providers.aggregator import NO_ROUTING, AppRouting, finish_body
 from sidecar.providers.anthropic_anthropic import AnthropicToAnthropic
 from sidecar.providers.anthropic_openai import AnthropicToOpenAI
 from sidecar.providers.base import Translator
@@ -26,11 +29,13 @@ PATHS: dict[str, dict[str, str]] = {
     "openai": {
         "chat_completions": "/chat/completions",
         "embeddings": "/embeddings",
+        "completions": "/completions",
         "messages": "/chat/completions",
     },
     "azure_openai": {
         "chat_completions": "/chat/completions",
         "embeddings": "/embeddings",
+        "completions": "/completions",
         "messages": "/chat/completions",
     },
     "anthropic": {
@@ -96,14 +101,20 @@ class Upstream:
             raise UnsupportedRoute(f"no translation from {client_schema} to {self.config.api}")
         return factory(endpoint, self.config.default_max_tokens)
 
-    def headers(self, key: str, stream: bool, anthropic_beta: str | None = None) -> dict[str, str]:
-        headers = {**self.config.headers, "Content-Type": "application/json"}
+    def headers(
+        self, key: str, stream: bool, app_headers: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """The request headers: the app's allow-listed ones for this upstream's family (see
+        sidecar/headers.py), then the configured static headers, which win, then the
+        sidecar's own (content type, key, version), which win over both."""
         api = self.config.api
+        static = self.config.headers
+        headers = for_upstream(app_headers or {}, api, self.kind, static)
+        headers.update(static)
+        headers["Content-Type"] = "application/json"
         if api == "anthropic":
             headers["x-api-key"] = key
             headers["anthropic-version"] = self.config.anthropic_version
-            if anthropic_beta:
-                headers["anthropic-beta"] = anthropic_beta
         elif api == "azure_openai":
             headers["api-key"] = key
         else:
@@ -112,15 +123,15 @@ class Upstream:
             headers["Accept"] = "text/event-stream"
         return headers
 
-    def apply_obligations(self, body: dict[str, Any], preferences: dict[str, Any]) -> None:
-        """OpenRouter's `provider` object carries data-handling preferences. The policy's
-        preferences win over the app's own, which may only add to them."""
-        if self.kind != "aggregator" or not preferences or FAMILY[self.config.api] != "openai":
-            return
-        app_prefs = body.get("provider")
-        merged = dict(app_prefs) if isinstance(app_prefs, dict) else {}
-        merged.update(preferences)
-        body["provider"] = merged
+    def apply_obligations(
+        self, body: dict[str, Any], preferences: dict[str, Any], app: AppRouting = NO_ROUTING
+    ) -> list[str]:
+        """Make a translated body final (sidecar/providers/aggregator.py): the app's routing
+        fields are gone; an OpenRouter-style aggregator gets the `provider` object, the
+        policy's preferences narrowed by the app's and never widened. Returns the names of
+        the app's fields this route does not receive as sent."""
+        aggregator = self.kind == "aggregator" and FAMILY[self.config.api] == "openai"
+        return finish_body(body, preferences, app, aggregator=aggregator)
 
     def open_session(self) -> None:
         if self.session is None:

@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 from sidecar.classify import (
     Classifier,
     Segment,
-    extract_openai_chat,
-    extract_openai_embeddings,
     parse_declared,
     redact,
 )
+from tests.classify.extraction import anthropic_segments, chat_segments, embedding_segments
 
 CLASSIFIER = Classifier()
 
@@ -88,25 +87,30 @@ CHAT = {
 
 
 def test_extract_chat_paths() -> None:
-    paths = [s.path for s in extract_openai_chat(CHAT)]
+    """Every string is scanned but the exempt ones: roles, types, a schema's `type`; ids
+    that fail their validator ("c1" is no tool-call id shape) are scanned too."""
+    paths = [s.path for s in chat_segments(CHAT)]
     assert paths == [
         ("messages", 0, "content"),
         ("messages", 1, "content", 0, "text"),
+        ("messages", 2, "tool_calls", 0, "id"),
+        ("messages", 2, "tool_calls", 0, "function", "name"),
         ("messages", 2, "tool_calls", 0, "function", "arguments"),
+        ("messages", 3, "tool_call_id"),
         ("messages", 3, "content"),
+        ("tools", 0, "function", "name"),
         ("tools", 0, "function", "description"),
-        ("tools", 0, "function", "parameters"),
     ]
 
 
 def test_extract_embeddings() -> None:
-    assert [s.text for s in extract_openai_embeddings({"input": ["a", "b"]})] == ["a", "b"]
-    assert extract_openai_embeddings({"input": [[1, 2, 3]]}) == []
+    assert [s.text for s in embedding_segments({"input": ["a", "b"]})] == ["a", "b"]
+    assert embedding_segments({"input": [[1, 2, 3]]}) == []
 
 
 def test_redaction_keeps_json_and_does_not_mutate() -> None:
     original = copy.deepcopy(CHAT)
-    segments = extract_openai_chat(CHAT)
+    segments = chat_segments(CHAT)
     result = CLASSIFIER.classify(segments)
     out = redact(CHAT, segments, result.findings, {"pii"})
     assert original == CHAT
@@ -198,16 +202,20 @@ ANTHROPIC = {
 
 
 def test_extract_anthropic_paths_and_redact_tool_input() -> None:
-    from sidecar.classify import extract_anthropic_messages
-
-    segments = extract_anthropic_messages(ANTHROPIC)
-    assert [s.path for s in segments] == [
-        ("system", 0, "text"),
-        ("messages", 0, "content", 1, "text"),
-        ("messages", 1, "content", 0, "input", "who", "ssn"),
-        ("messages", 2, "content", 0, "content"),
-        ("tools", 0, "description"),
-        ("tools", 0, "input_schema"),
+    segments = anthropic_segments(ANTHROPIC)
+    assert [(s.path, s.form) for s in segments] == [
+        (("system", 0, "text"), "text"),
+        (("messages", 0, "content", 0, "source", "data"), "text"),  # no image: noise, scanned
+        (("messages", 0, "content", 1, "text"), "text"),
+        (("messages", 1, "content", 0, "id"), "text"),
+        (("messages", 1, "content", 0, "name"), "text"),
+        (("messages", 1, "content", 0, "input", "who"), "key"),
+        (("messages", 1, "content", 0, "input", "who", "ssn"), "key"),
+        (("messages", 1, "content", 0, "input", "who", "ssn"), "text"),
+        (("messages", 2, "content", 0, "tool_use_id"), "text"),
+        (("messages", 2, "content", 0, "content"), "text"),
+        (("tools", 0, "name"), "text"),
+        (("tools", 0, "description"), "text"),
     ]
     result = CLASSIFIER.classify(segments)
     assert result.tags == {"pci.pan": 1, "pii.email": 1, "pii.ssn": 1}

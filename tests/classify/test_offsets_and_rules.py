@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 from sidecar.classify import (
     Classifier,
     Segment,
-    extract_openai_chat,
-    extract_openai_embeddings,
     parse_declared,
 )
+from tests.classify.extraction import chat_segments, embedding_segments
 
 CLASSIFIER = Classifier()
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -105,7 +104,9 @@ def _luhn(body: str) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def test_chat_extraction_covers_every_text_field_but_names() -> None:
+def test_chat_extraction_covers_every_field_names_included() -> None:
+    """Names, ids of no known shape, schema keys and numbers are scanned; roles and types
+    are not (they pass their validators)."""
     body = {
         "messages": [
             {"role": "system", "name": "jane@example.com", "content": "sys"},
@@ -116,37 +117,52 @@ def test_chat_extraction_covers_every_text_field_but_names() -> None:
         ],
         "functions": [{"name": "g", "description": "legacy", "parameters": {"b": 1, "a": 2}}],
     }
-    assert [(s.path, s.text) for s in extract_openai_chat(body)] == [
-        (("messages", 0, "content"), "sys"),
-        (("messages", 1, "content", 0, "text"), "a"),
-        (("messages", 2, "function_call", "arguments"), '{"x": 1}'),
-        (("messages", 3, "content"), "tool says"),
-        (("functions", 0, "description"), "legacy"),
-        (("functions", 0, "parameters"), '{"a":2,"b":1}'),
+    assert [(s.path, s.text, s.form) for s in chat_segments(body)] == [
+        (("messages", 0, "name"), "jane@example.com", "text"),
+        (("messages", 0, "content"), "sys", "text"),
+        (("messages", 1, "content", 0, "text"), "a", "text"),
+        (("messages", 2, "function_call", "arguments"), '{"x": 1}', "json"),
+        (("messages", 3, "tool_call_id"), "1", "text"),
+        (("messages", 3, "content"), "tool says", "text"),
+        (("messages", 4, "name"), "n", "text"),
+        (("functions", 0, "name"), "g", "text"),
+        (("functions", 0, "description"), "legacy", "text"),
+        (("functions", 0, "parameters", "b"), "b", "key"),
+        (("functions", 0, "parameters", "a"), "a", "key"),
+        (("functions", 0, "parameters", "b"), "1", "number"),
+        (("functions", 0, "parameters", "a"), "2", "number"),
     ]
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "expected"),
     [
-        {},
-        {"messages": None},
-        {"messages": {"role": "user"}},
-        {"messages": ["junk", 3, None, {"content": 5}, {"content": [None, "s", {"text": 7}]}]},
-        {"messages": [{"role": "assistant", "tool_calls": [None, {"function": "x"}]}]},
-        {"tools": [None, "x", {"function": None}, {"function": {"parameters": []}}]},
-        {"functions": "nope"},
+        ({}, []),
+        ({"messages": None}, []),
+        ({"messages": {"role": "user"}}, [("role", "key"), ("user", "text")]),
+        (
+            {"messages": ["junk", 3, None, {"content": 5}, {"content": [None, "s", {"text": 7}]}]},
+            [("junk", "text"), ("3", "number"), ("5", "number"), ("s", "text"), ("7", "number")],
+        ),
+        (
+            {"tools": [None, "x", {"function": None}, {"function": {"parameters": []}}]},
+            [("x", "text")],
+        ),
+        ({"functions": "nope"}, [("nope", "text")]),
     ],
 )
-def test_odd_shapes_do_not_crash_and_yield_nothing(body: dict[str, object]) -> None:
-    assert extract_openai_chat(body) == []
+def test_odd_shapes_do_not_crash_and_are_scanned(
+    body: dict[str, object], expected: list[tuple[str, str]]
+) -> None:
+    """A shape the tree does not expect is walked like any unknown value: all scanned."""
+    assert [(s.text, s.form) for s in chat_segments(body)] == expected
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
         ("abc", [(("input",), "abc")]),
-        (["a", 1, "b", None], [(("input", 0), "a"), (("input", 2), "b")]),
+        (["a", 1, "b", None], [(("input", 0), "a"), (("input", 1), "1"), (("input", 2), "b")]),
         ([1, 2, 3], []),
         ([[1, 2], [3]], []),
         (None, []),
@@ -154,7 +170,7 @@ def test_odd_shapes_do_not_crash_and_yield_nothing(body: dict[str, object]) -> N
     ],
 )
 def test_embeddings_input_shapes(value: object, expected: list[tuple[object, str]]) -> None:
-    assert [(s.path, s.text) for s in extract_openai_embeddings({"input": value})] == expected
+    assert [(s.path, s.text) for s in embedding_segments({"input": value})] == expected
 
 
 HELLO = [Segment(("t",), "hello")]

@@ -1,5 +1,5 @@
 """Redaction of a whole chat body: tool-call arguments stay valid JSON and lose the value,
-schemas are never rewritten, and the app's body is never mutated."""
+schemas are redacted like any text, and the app's body is never mutated."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from sidecar.classify import Classifier, Segment, extract_openai_chat, redact
+from sidecar.classify import Classifier, Segment, redact
+from tests.classify.extraction import chat_segments
 
 CLASSIFIER = Classifier()
 PAN = "4111111111111111"
@@ -50,7 +51,7 @@ def chat(arguments: str, content: str = "hi") -> dict[str, Any]:
 
 def redacted(body: dict[str, Any], categories: set[str]) -> dict[str, Any]:
     original = copy.deepcopy(body)
-    segments = extract_openai_chat(body)
+    segments = chat_segments(body)
     findings = CLASSIFIER.classify(segments).findings
     out = redact(body, segments, findings, categories)
     assert body == original, "redaction mutated the app's body"
@@ -83,13 +84,19 @@ def test_tool_arguments_stay_valid_json_without_the_value(
     assert arguments_of(out) == [expected, expected]
 
 
-def test_schemas_are_scanned_but_never_rewritten() -> None:
+def test_schemas_are_scanned_and_redacted_like_any_text() -> None:
+    """A value in a tool schema's description is sent to the provider too: left there, it
+    would leak past a redaction obligation."""
     body = chat(json.dumps({"a": 1}))
-    segments = extract_openai_chat(body)
+    segments = chat_segments(body)
     result = CLASSIFIER.classify(segments)
     assert result.tags == {"pci.pan": 1, "pii.email": 1}  # both found in the schema
     out = redact(body, segments, result.findings, {"pii", "pci"})
-    assert out["tools"] == body["tools"]
+    parameters = out["tools"][0]["function"]["parameters"]
+    assert parameters == {
+        "type": "object",
+        "description": "e.g. [REDACTED:pci.pan] or [REDACTED:pii.email]",
+    }
 
 
 def test_only_requested_categories_are_redacted() -> None:
@@ -110,7 +117,7 @@ def test_untouched_parts_are_shared_not_copied() -> None:
     out = redacted(body, {"pii"})
     assert out["messages"][0]["content"] == "[REDACTED:pii.email]"
     assert out["messages"][1] is body["messages"][1]
-    assert out["tools"] is body["tools"]
+    assert out["messages"][2] is body["messages"][2]
 
 
 def test_overlapping_findings_in_one_segment_are_merged() -> None:

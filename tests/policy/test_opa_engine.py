@@ -23,10 +23,17 @@ import pytest
 from sidecar.emulators.opa import DecideFn, OPAEmulator
 from sidecar.emulators.openai import Fault
 from sidecar.policy import EmbeddedEngine
-from sidecar.policy.loader import compile_engine, read_policy_dir
+from sidecar.policy.loader import PolicySource, compile_engine, read_policy_dir
 from sidecar.policy.model import DECISION_QUERY, Decision, PolicyEngine
 from sidecar.policy.opa import OPAEngine, bundle_revision
-from tests.policy.support import POLICIES, VECTORS, load_vector, routes_input
+from tests.policy.support import (
+    POLICIES,
+    VECTORS,
+    load_vector,
+    routes_input,
+    vector_data,
+    vector_source,
+)
 
 ALLOW: dict[str, Any] = {
     "allow": True,
@@ -263,12 +270,10 @@ def embedded() -> EmbeddedEngine:
     return EmbeddedEngine.load(POLICIES, timeout_ms=1000)
 
 
-@pytest.fixture(scope="module")
-def shipped_policy() -> DecideFn:
-    """The shipped policy, compiled by the embedded engine's loader, answering as OPA would:
-    the raw document, before any of the sidecar's checks. The emulator runs on the test's
-    event loop, so the regorus Engine stays on the thread that created it."""
-    source = read_policy_dir(POLICIES)
+def regorus_decider(source: PolicySource) -> DecideFn:
+    """The policy compiled by the embedded engine's loader, answering as OPA would: the raw
+    document, before any of the sidecar's checks. The emulator runs on the test's event
+    loop, so the regorus Engine stays on the thread that created it."""
     rego = compile_engine(source, source.without_tests())
 
     def decide(policy_input: Any) -> Any:
@@ -276,6 +281,11 @@ def shipped_policy() -> DecideFn:
         return orjson.loads(rego.eval_rule_as_json(DECISION_QUERY))
 
     return decide
+
+
+@pytest.fixture(scope="module")
+def shipped_policy() -> DecideFn:
+    return regorus_decider(read_policy_dir(POLICIES))
 
 
 def comparable(decision: Decision) -> Decision:
@@ -287,6 +297,8 @@ def comparable(decision: Decision) -> Decision:
 
 async def assert_same_decisions(engine: OPAEngine, embedded: EmbeddedEngine, path: Path) -> None:
     vector = load_vector(path)
+    if "data" in vector:
+        embedded = EmbeddedEngine.from_source(vector_source(vector), timeout_ms=1000)
     via_opa = await engine.decide(vector["input"])
     via_embedded = await embedded.decide(vector["input"])
     assert via_opa.error is None and via_opa.engine == "opa"
@@ -299,8 +311,15 @@ async def assert_same_decisions(engine: OPAEngine, embedded: EmbeddedEngine, pat
 async def test_same_decisions_as_the_embedded_engine(
     evaluator: str, embedded: EmbeddedEngine, path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """Through OPA's REST API, with regorus or OPA's own Go engine evaluating behind it."""
-    decide: DecideFn = request.getfixturevalue(evaluator)
+    """Through OPA's REST API, with regorus or OPA's own Go engine evaluating behind it
+    (with the vector's own settings when it has some)."""
+    vector = load_vector(path)
+    if "data" not in vector:
+        decide: DecideFn = request.getfixturevalue(evaluator)
+    elif evaluator == "shipped_policy":
+        decide = regorus_decider(vector_source(vector))
+    else:
+        decide = reference_decider(vector_data(vector))
     async with (
         OPAEmulator(decide) as opa,
         OPAEngine(opa.base_url, timeout_ms=2000) as engine,
@@ -314,12 +333,17 @@ def reference_policy() -> DecideFn:
     `make test` installs), answering as an OPA server would: the raw document, or None when
     it is undefined. No `opa` binary is published on the registries this project installs
     from, so this is how OPA-server mode meets real OPA evaluation in CI."""
+    return reference_decider(orjson.loads((POLICIES / "data.json").read_bytes()))
+
+
+def reference_decider(data: Any) -> DecideFn:
+    """The shipped modules and `data` in OPA's own Go engine (skips where it is missing)."""
     opa_bindings = pytest.importorskip("opa_bindings")
     reference = opa_bindings.OpaEngine()
     for rego in sorted(POLICIES.glob("*.rego")):
         if not rego.name.endswith("_test.rego"):
             reference.add_policy(rego.name, rego.read_text())
-    reference.add_data(orjson.loads((POLICIES / "data.json").read_bytes()))
+    reference.add_data(data)
 
     def decide(policy_input: Any) -> Any:
         rows = reference.eval_query(f"x := {DECISION_QUERY}", input=policy_input)
@@ -374,6 +398,8 @@ def opa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def test_same_decisions_from_a_real_opa_server(
     opa_server: str, embedded: EmbeddedEngine, path: Path
 ) -> None:
+    if "data" in load_vector(path):
+        pytest.skip("a vector with its own settings: the server serves the shipped data.json")
     async with OPAEngine(opa_server, timeout_ms=2000) as engine:
         assert engine.ready
         await assert_same_decisions(engine, embedded, path)

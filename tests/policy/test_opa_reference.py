@@ -17,18 +17,22 @@ import pytest
 from sidecar.policy.loader import compile_engine, read_policy_dir
 from sidecar.policy.model import DECISION_QUERY
 from sidecar.policy.testrunner import discover_tests
-from tests.policy.support import POLICIES, VECTORS, load_vector
+from tests.policy.support import POLICIES, VECTORS, load_vector, vector_data, vector_source
 
 opa_bindings = pytest.importorskip("opa_bindings")
 
 
-@pytest.fixture(scope="module")
-def opa() -> Any:
+def opa_engine(data: Any) -> Any:
     engine = opa_bindings.OpaEngine()
     for path in sorted(POLICIES.glob("*.rego")):
         engine.add_policy(path.name, path.read_text())
-    engine.add_data(json.loads((POLICIES / "data.json").read_text()))
+    engine.add_data(data)
     return engine
+
+
+@pytest.fixture(scope="module")
+def opa() -> Any:
+    return opa_engine(json.loads((POLICIES / "data.json").read_text()))
 
 
 def opa_value(opa: Any, query: str, policy_input: Any = None) -> Any:
@@ -38,12 +42,17 @@ def opa_value(opa: Any, query: str, policy_input: Any = None) -> Any:
 
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
 def test_same_decision_as_opa(opa: Any, path: Path) -> None:
-    source = read_policy_dir(POLICIES)
+    vector = load_vector(path)
+    source = vector_source(vector)
     regorus_engine = compile_engine(source, source.without_tests())
-    policy_input = load_vector(path)["input"]
+    reference = opa_engine(vector_data(vector)) if "data" in vector else opa
+    policy_input = vector["input"]
     regorus_engine.set_input_json(orjson.dumps(policy_input).decode())
     ours = orjson.loads(regorus_engine.eval_rule_as_json(DECISION_QUERY))
-    assert ours == opa_value(opa, DECISION_QUERY, policy_input)
+    theirs = opa_value(reference, DECISION_QUERY, policy_input)
+    assert ours == theirs
+    assert theirs["allow"] is vector["expected"]["allow"]
+    assert theirs["routes"] == vector["expected"]["routes"]
 
 
 def test_rego_unit_tests_pass_on_opa(opa: Any) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sidecar.policy import EmbeddedEngine
-from tests.policy.support import POLICIES, VECTORS, load_vector
+from tests.policy.support import POLICIES, VECTORS, load_vector, vector_source
 
 
 @pytest.fixture(scope="module")
@@ -15,15 +16,26 @@ def engine() -> EmbeddedEngine:
     return EmbeddedEngine.load(POLICIES, timeout_ms=50)
 
 
+def engine_for(vector: dict[str, Any], shipped: EmbeddedEngine) -> EmbeddedEngine:
+    """The shipped engine, or one with the vector's own settings."""
+    if "data" not in vector:
+        return shipped
+    return EmbeddedEngine.from_source(vector_source(vector), timeout_ms=50)
+
+
 def test_there_are_vectors() -> None:
     assert len(VECTORS) >= 10
+    assert any("data" in load_vector(p) for p in VECTORS), "a vector with its own settings"
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
 async def test_decision_vectors(engine: EmbeddedEngine, path: Path) -> None:
     vector = load_vector(path)
+    assert set(vector) <= {"name", "input", "expected", "data"}
+    assert vector["name"] == path.stem
     expected = vector["expected"]
-    decision = await engine.decide(vector["input"])
+    deciding = engine_for(vector, engine)
+    decision = await deciding.decide(vector["input"])
     assert decision.error is None
     assert decision.allow is expected["allow"]
     assert list(decision.routes) == expected["routes"]
@@ -33,7 +45,7 @@ async def test_decision_vectors(engine: EmbeddedEngine, path: Path) -> None:
     if "reasons" in expected:
         assert list(decision.reasons) == expected["reasons"]
     assert decision.reasons, "every decision explains itself"
-    assert decision.engine == "embedded" and decision.revision == engine.revision
+    assert decision.engine == "embedded" and decision.revision == deciding.revision
 
 
 async def test_decisions_do_not_leak_between_calls(engine: EmbeddedEngine) -> None:

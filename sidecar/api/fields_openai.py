@@ -1,0 +1,214 @@
+"""What the whole-body walk may skip or must decode in OpenAI requests.
+
+These trees list exemptions, not content: every field not named here is scanned, and a
+named field is skipped only when its validator passes (see `sidecar.classify.walk`).
+Free-text fields (names, `user`, `stop`, metadata, descriptions) are absent on purpose.
+Sources: OpenAI's API reference and the openai-python request types.
+"""
+
+from __future__ import annotations
+
+from sidecar.classify import media
+from sidecar.classify.walk import (
+    FLAG,
+    JSON,
+    MODEL_NAME,
+    PENALTY,
+    PROBABILITY,
+    SMALL_COUNT,
+    TEMPERATURE,
+    TOKENS,
+    Field,
+    array,
+    either,
+    free,
+    matching,
+    number,
+    obj,
+    one_of,
+    open_map,
+)
+
+CALL_ID = matching(r"(call|fc|toolu|tool)_?[A-Za-z0-9_\-]{1,120}")
+"""Tool-call ids as OpenAI, Anthropic and OpenRouter mint them."""
+AUDIO_ID = matching(r"audio_[A-Za-z0-9_\-]{1,120}")
+SEED = number(-(2**31), 2**31, integer=True)
+"""Narrower than the API allows: a 16-digit card number sent as a seed is scanned."""
+SCHEMA = Field()
+"""A JSON Schema: keywords are constants, property names and descriptions are scanned."""
+SCHEMA.fields = {
+    "type": either(
+        one_of("string", "number", "integer", "boolean", "object", "array", "null"),
+        array(one_of("string", "number", "integer", "boolean", "object", "array", "null")),
+    ),
+    "properties": Field(values=SCHEMA),
+    "patternProperties": Field(values=SCHEMA),
+    "$defs": Field(values=SCHEMA),
+    "definitions": Field(values=SCHEMA),
+    "items": SCHEMA,
+    "prefixItems": SCHEMA,
+    "additionalProperties": SCHEMA,
+    "anyOf": SCHEMA,
+    "oneOf": SCHEMA,
+    "allOf": SCHEMA,
+    "not": SCHEMA,
+    "additionalItems": SCHEMA,
+    "strict": FLAG,
+    "nullable": FLAG,
+    "minimum": number(-(2**31), 2**31),
+    "maximum": number(-(2**31), 2**31),
+    "minItems": SMALL_COUNT,
+    "maxItems": number(0, 100_000, integer=True),
+    "minLength": number(0, 100_000, integer=True),
+    "maxLength": number(0, 100_000, integer=True),
+    "format": one_of(
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "uuid",
+        "uri",
+        "int32",
+        "int64",
+        "float",
+        "double",
+    ),
+}
+SCHEMA.fields.update(
+    free(
+        "description",
+        "title",
+        "required",
+        "enum",
+        "const",
+        "default",
+        "examples",
+        "$ref",
+        "pattern",
+        "$schema",
+        "$id",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    )
+)
+SCHEMA.items = SCHEMA  # a list where a schema is expected (anyOf, prefixItems): schemas
+
+FUNCTION = obj(free("name", "description"), parameters=SCHEMA, strict=FLAG)
+TOOL_CALL = obj(
+    id=CALL_ID,
+    type=one_of("function", "custom"),
+    function=obj(free("name"), arguments=Field(form=JSON)),
+    custom=obj(free("name", "input")),
+    index=SMALL_COUNT,
+)
+IMAGE_URL = obj(url=Field(special=media.inline_content), detail=one_of("auto", "low", "high"))
+PART = obj(
+    free("text", "refusal"),
+    type=one_of("text", "image_url", "input_audio", "file", "refusal"),
+    image_url=IMAGE_URL,
+    input_audio=obj(
+        data=Field(special=media.inline_content), format=one_of("wav", "mp3", "flac", "opus")
+    ),
+    file=obj(
+        free("filename"),
+        file_data=Field(special=media.inline_content),
+        file_id=Field(special=media.file_ref),
+    ),
+)
+CONTENT = array(PART)
+MESSAGE = obj(
+    free("name", "refusal"),
+    role=one_of("system", "developer", "user", "assistant", "tool", "function"),
+    content=CONTENT,
+    tool_calls=array(TOOL_CALL),
+    tool_call_id=CALL_ID,
+    function_call=obj(free("name"), arguments=Field(form=JSON)),
+    audio=obj(id=AUDIO_ID),
+)
+TOOL = obj(
+    type=one_of("function", "custom"),
+    function=FUNCTION,
+    custom=obj(
+        format=obj(type=one_of("text", "grammar"), grammar=obj(syntax=one_of("lark", "regex")))
+    ),
+)
+RESPONSE_FORMAT = obj(
+    type=one_of("text", "json_object", "json_schema"),
+    json_schema=obj(free("name", "description"), schema=SCHEMA, strict=FLAG),
+)
+TOOL_CHOICE = either(
+    one_of("auto", "none", "required"),
+    obj(
+        type=one_of("function", "custom", "allowed_tools"),
+        function=obj(free("name")),
+        custom=obj(free("name")),
+        allowed_tools=obj(
+            mode=one_of("auto", "required"), tools=array(obj(type=one_of("function")))
+        ),
+    ),
+)
+SAMPLING: dict[str, Field] = {
+    **free("user", "stop", "safety_identifier", "prompt_cache_key", "suffix"),
+    "metadata": open_map(),
+    "model": MODEL_NAME,
+    "temperature": TEMPERATURE,
+    "top_p": PROBABILITY,
+    "frequency_penalty": PENALTY,
+    "presence_penalty": PENALTY,
+    "n": SMALL_COUNT,
+    "max_tokens": TOKENS,
+    "seed": SEED,
+    "stream": FLAG,
+    "stream_options": obj(include_usage=FLAG, include_obfuscation=FLAG),
+    "logprobs": FLAG,
+    "top_logprobs": SMALL_COUNT,
+    "logit_bias": Field(values=number(-100, 100)),
+    "service_tier": one_of("auto", "default", "flex", "scale", "priority"),
+}
+
+CHAT = obj(
+    SAMPLING,
+    messages=array(MESSAGE),
+    max_completion_tokens=TOKENS,
+    tools=array(TOOL),
+    functions=array(FUNCTION),
+    tool_choice=TOOL_CHOICE,
+    function_call=one_of("auto", "none"),
+    parallel_tool_calls=FLAG,
+    response_format=RESPONSE_FORMAT,
+    store=FLAG,
+    modalities=array(one_of("text", "audio")),
+    audio=obj(format=one_of("wav", "aac", "mp3", "flac", "opus", "pcm16")),
+    reasoning_effort=one_of("none", "minimal", "low", "medium", "high", "xhigh"),
+    verbosity=one_of("low", "medium", "high"),
+    prediction=obj(type=one_of("content"), content=CONTENT),
+    web_search_options=obj(
+        search_context_size=one_of("low", "medium", "high"),
+        user_location=obj(type=one_of("approximate"), approximate=open_map()),
+    ),
+)
+"""POST /v1/chat/completions."""
+
+PROMPT = Field(special=media.token_ids)
+COMPLETIONS = obj(
+    SAMPLING,
+    prompt=PROMPT,
+    best_of=SMALL_COUNT,
+    echo=FLAG,
+    logprobs=SMALL_COUNT,
+)
+"""POST /v1/completions (legacy): `prompt` may be token ids, declared as such."""
+
+EMBEDDINGS = obj(
+    model=MODEL_NAME,
+    input=PROMPT,
+    encoding_format=one_of("float", "base64"),
+    dimensions=number(1, 65_536, integer=True),
+)
+"""POST /v1/embeddings."""

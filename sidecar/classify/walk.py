@@ -1,0 +1,214 @@
+"""Whole-body extraction: every string, key and number of a request is scanned, unless the
+field it sits in is on a short list of fields that cannot carry free text and the value
+passes that field's validator.
+
+An allow-list of "fields we know carry text" loses to every field a provider adds next
+month, so this is the inverse: a `Field` tree per API names only the exemptions (model,
+roles, type discriminators, bounded ids, numeric parameters) and the few values that need
+decoding first (JSON held in strings, data: URLs and base64 files). Anything the tree does
+not describe, an unknown top-level field, a new content block, a key of `metadata`, is
+walked with `ANY`: every string and number scanned, every key scanned. A value that fails
+its validator is scanned like any other text; it is never forwarded unscanned.
+
+Content that cannot be scanned (an image, audio, a URL the provider fetches, token ids, an
+oversized PDF, an encrypted blob) is declared: its kind goes into `Extraction.unscanned`,
+which becomes `input.classification.unscanned`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sidecar.classify.model import JSON, KEY, NUMBER, TEXT, JsonPath, Segment
+
+Check = Callable[[Any], bool]
+"""A leaf validator: True exempts the value from scanning."""
+Special = Callable[[Any, JsonPath, "Extraction", Mapping[str, Any]], bool]
+"""A handler for values that need decoding or declaring (media, token arrays), given the
+value, its path, the extraction and the object holding it (a base64 `data` field means
+something else next to `"type": "text"`): it adds segments and unscanned kinds itself and
+returns True, or returns False to let the value be walked as usual."""
+
+__all__ = ["JSON", "KEY", "NUMBER", "TEXT"]
+
+
+@dataclass(slots=True)
+class Field:
+    """What is known about one position of a request body.
+
+    `fields`: known keys of an object (the key names are constants of the API, so they are
+    not scanned; their values are walked with the child). Keys not listed are scanned and
+    their values walked with `ANY`. `values`: an open map (metadata, JSON-schema
+    properties): every key is scanned, every value walked with this child. `items`: the
+    child for array elements. `check`: exempts a scalar that passes it. `form`: how a
+    string here is scanned (`json`: JSON text, whose escapes are decoded before scanning).
+    `special`: decodes or declares the value (see `Special`).
+    """
+
+    fields: dict[str, Field] | None = None
+    values: Field | None = None
+    items: Field | None = None
+    check: Check | None = None
+    form: str = TEXT
+    special: Special | None = None
+
+    def child(self, key: str) -> Field | None:
+        """The child for `key`, or None when the key is not known here (scan it)."""
+        if self.fields is not None:
+            return self.fields.get(key)
+        return None
+
+
+ANY = Field()
+"""Nothing known: every string, number and key below is scanned."""
+ANY.values = ANY
+ANY.items = ANY
+
+
+@dataclass(slots=True)
+class Extraction:
+    segments: list[Segment] = field(default_factory=list)
+    unscanned: set[str] = field(default_factory=set)
+    exempt: list[Any] = field(default_factory=list)
+    """Values a validator exempted, and the values declared unscanned: what leaves without
+    a scan (the coverage tests check every forwarded value against these and the segments)."""
+
+    def text(self, path: JsonPath, text: str, form: str = TEXT, codec: str | None = None) -> None:
+        if text:
+            self.segments.append(Segment(path, text, form, codec))
+
+    def declare(self, kind: str, value: Any) -> None:
+        """`value` is forwarded unscanned, as content of this kind."""
+        self.unscanned.add(kind)
+        self.exempt.append(value)
+
+
+_NO_PARENT: Mapping[str, Any] = {}
+
+
+def walk(body: Mapping[str, Any], root: Field) -> Extraction:
+    """Every scannable piece of `body`, in document order, without recursion."""
+    out = Extraction()
+    stack: list[tuple[Any, JsonPath, Field, Mapping[str, Any]]] = [(body, (), root, _NO_PARENT)]
+    while stack:
+        node, path, spec, parent = stack.pop()
+        if spec.special is not None and spec.special(node, path, out, parent):
+            continue
+        if isinstance(node, dict):
+            pushed: list[tuple[Any, JsonPath, Field, Mapping[str, Any]]] = []
+            open_map = spec.values
+            for key, value in node.items():
+                where = (*path, key)
+                child = spec.child(key)
+                if child is None:
+                    out.text(where, key, KEY)
+                    child = open_map if open_map is not None else ANY
+                pushed.append((value, where, child, node))
+            stack.extend(reversed(pushed))
+        elif isinstance(node, list):
+            item = spec.items if spec.items is not None else ANY
+            stack.extend((node[i], (*path, i), item, parent) for i in range(len(node) - 1, -1, -1))
+        elif isinstance(node, str):
+            if spec.check is not None and spec.check(node):
+                out.exempt.append(node)
+            else:
+                out.text(path, node, spec.form)
+        elif isinstance(node, bool) or node is None:
+            continue  # one bit at most: nothing to find
+        elif isinstance(node, int | float):
+            if spec.check is not None and spec.check(node):
+                out.exempt.append(node)
+            else:
+                out.text(path, repr(node), NUMBER)
+    return out
+
+
+# ---- building blocks of the per-API trees ---------------------------------------------
+
+
+def obj(fields: dict[str, Field] | None = None, **named: Field) -> Field:
+    return Field(fields={**(fields or {}), **named})
+
+
+def free(*names: str) -> dict[str, Field]:
+    """Known fields that carry free text: their names are constants, their values scanned."""
+    return dict.fromkeys(names, ANY)
+
+
+def array(item: Field) -> Field:
+    return Field(items=item)
+
+
+def open_map(values: Field = ANY) -> Field:
+    """An object whose keys are the app's own (metadata, schema properties): scanned."""
+    return Field(values=values)
+
+
+def one_of(*values: str) -> Field:
+    """An enum: exempt only when the value is one of `values`."""
+    allowed = frozenset(values)
+    return Field(check=lambda v: isinstance(v, str) and v in allowed)
+
+
+def matching(pattern: str, max_length: int = 128) -> Field:
+    """A bounded identifier (tool-call ids, file ids): exempt when it has that shape."""
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> bool:
+        return (
+            isinstance(value, str) and len(value) <= max_length and bool(compiled.fullmatch(value))
+        )
+
+    return Field(check=check)
+
+
+def number(low: float, high: float, *, integer: bool = False) -> Field:
+    """A numeric parameter: exempt inside its documented range (a card number sent as
+    `max_tokens` is out of range, so it is scanned)."""
+
+    def check(value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if integer and not isinstance(value, int):
+            return False
+        return low <= value <= high
+
+    return Field(check=check)
+
+
+def either(*specs: Field) -> Field:
+    """A position that takes several shapes (a string enum or an object, say): their
+    fields merged, any check passing exempts. Merging is safe: a known key only means its
+    name is not scanned, and every exemption keeps its own validator."""
+    fields: dict[str, Field] = {}
+    checks = [s.check for s in specs if s.check is not None]
+    items = next((s.items for s in specs if s.items is not None), None)
+    values = next((s.values for s in specs if s.values is not None), None)
+    special = next((s.special for s in specs if s.special is not None), None)
+    for spec in specs:
+        fields.update(spec.fields or {})
+
+    def check(value: Any) -> bool:
+        return any(c(value) for c in checks)
+
+    return Field(
+        fields=fields or None,
+        values=values,
+        items=items,
+        check=check if checks else None,
+        special=special,
+    )
+
+
+MODEL_NAME = matching(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]*", 256)
+"""The requested model. The pipeline answers a name the catalogue does not know with a 404
+before anything is sent, and every route writes its own configured model id upstream."""
+FLAG = Field()  # booleans and null are never scanned; a string here is
+TEMPERATURE = number(0, 2)
+PROBABILITY = number(0, 1)
+PENALTY = number(-2, 2)
+TOKENS = number(1, 2_000_000, integer=True)
+SMALL_COUNT = number(0, 128, integer=True)
