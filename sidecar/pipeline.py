@@ -34,7 +34,7 @@ from sidecar.headers import DECLARED_HEADER, forwardable
 from sidecar.limits import InFlight, check_message_count
 from sidecar.metrics import OTHER, Metrics
 from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
-from sidecar.providers.aggregator import take_routing_fields
+from sidecar.providers.aggregator import dropped_fields, take_routing_fields
 from sidecar.providers.base import UnsupportedFeature
 from sidecar.providers.upstream import UnsupportedRoute
 from sidecar.relay import UpstreamStream
@@ -70,6 +70,8 @@ class _Trip:
     disconnected: bool = False
     upstream_stream: UpstreamStream | None = None
     """Closed when the request ends, even if the app never read the stream."""
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    """Route -> the app's routing fields its body goes without (providers/aggregator.py)."""
 
 
 def build_policy_input(
@@ -370,7 +372,9 @@ class Pipeline:
         prefs = decision.obligations.provider_preferences
         plans: list[Plan] = []
         skipped: list[str] = []
-        dropped: set[str] = set()
+        """Why each route was skipped, for the app: may quote the app's own values."""
+        recorded: list[str] = []
+        """The same without them, for the audit record."""
         for route_id in decision.routes:
             cand = by_id.get(route_id)
             if cand is None:  # the engine already drops these; never trust, always verify
@@ -382,19 +386,20 @@ class Pipeline:
                 translated = translator.request_body(body, cand.model)
             except (UnsupportedRoute, UnsupportedFeature) as exc:
                 skipped.append(f"{route_id}: {exc}")
+                audit = exc.audit if isinstance(exc, UnsupportedFeature) else str(exc)
+                recorded.append(f"{route_id}: {audit}")
                 continue
             except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
                 # A field of a shape the parser let through but the translator cannot read:
                 # skip the route rather than send a half-translated body.
                 log.warning("translation_failed", route=route_id, error_type=type(exc).__name__)
                 skipped.append(f"{route_id}: a field has a shape this route cannot take")
+                recorded.append(skipped[-1])
                 continue
-            dropped.update(up.apply_obligations(translated, prefs, routing))
+            trip.dropped[route_id] = up.apply_obligations(translated, prefs, routing)
             plans.append(Plan(route_id, up, url, translator, _serializer(translated), app_headers))
-        if skipped:
-            trip.record.outcome["skipped"] = skipped
-        if dropped:  # names only, from a fixed vocabulary (providers/aggregator.py)
-            trip.record.outcome["dropped_fields"] = sorted(dropped)
+        if recorded:
+            trip.record.outcome["skipped"] = recorded
         if not plans:
             raise RouterError(
                 400,
@@ -465,6 +470,8 @@ class Pipeline:
         now = time.perf_counter()
         record, cand = trip.record, trip.served_by
         record.attempts = trip.dispatch.attempts
+        if dropped := dropped_fields(trip.dropped, ((a.route, a.outcome) for a in record.attempts)):
+            record.outcome["dropped_fields"] = dropped  # names only, of routes the body went to
         record.decision = trip.decision
         ready = trip.ready_at if trip.ready_at is not None else now
         overhead = max(0.0, ready - trip.started - trip.dispatch.upstream_seconds)

@@ -31,11 +31,15 @@ from sidecar.audit.log import AuditLog
 from sidecar.audit.record import SCHEMA
 from sidecar.audit.verify import verify
 from sidecar.pipeline import Pipeline
+from sidecar.providers.aggregator import RECORDED_NAMES
 
 MIN_PROMPT = 8
 """Shorter prompt segments ("hi", "x") are too common to scan for meaningfully."""
 MIN_VALUE = 6
 HEADER_MARKERS = ("Bearer ", "authorization", "x-api-key")
+VOCABULARY = " ".join(sorted(RECORDED_NAMES))
+"""Field names the sidecar itself records (`outcome.dropped_fields`): an app's body holding
+`provider` or `route: "fallback"` does not make those words prompt text."""
 
 
 @dataclass
@@ -68,8 +72,9 @@ class AuditTap:
             result = classify(self, api, parsed, *args, **kwargs)
             segments = parsed.segments
             for segment in segments:
-                if len(segment.text.strip()) >= MIN_PROMPT:
-                    tap.planted.add(segment.text.strip())
+                text = segment.text.strip()
+                if len(text) >= MIN_PROMPT and text not in VOCABULARY:
+                    tap.planted.add(text)
                     tap.prompts += 1
             for finding in result.findings:
                 value = segments[finding.segment].text[finding.start : finding.end]

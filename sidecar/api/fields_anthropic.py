@@ -81,6 +81,7 @@ BLOCK.fields = {
         "cited_text",
         "document_title",
         "page_age",
+        "error_code",
         "input",
     ),
     "type": BLOCK_TYPES,

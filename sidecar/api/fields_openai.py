@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sidecar.classify import media
 from sidecar.classify.walk import (
+    ANY,
     FLAG,
     JSON,
     MODEL_NAME,
@@ -34,70 +35,9 @@ CALL_ID = matching(r"(call|fc|toolu|tool)_?[A-Za-z0-9_\-]{1,120}")
 AUDIO_ID = matching(r"audio_[A-Za-z0-9_\-]{1,120}")
 SEED = number(-(2**31), 2**31, integer=True)
 """Narrower than the API allows: a 16-digit card number sent as a seed is scanned."""
-SCHEMA = Field()
-"""A JSON Schema: keywords are constants, property names and descriptions are scanned."""
-SCHEMA.fields = {
-    "type": either(
-        one_of("string", "number", "integer", "boolean", "object", "array", "null"),
-        array(one_of("string", "number", "integer", "boolean", "object", "array", "null")),
-    ),
-    "properties": Field(values=SCHEMA),
-    "patternProperties": Field(values=SCHEMA),
-    "$defs": Field(values=SCHEMA),
-    "definitions": Field(values=SCHEMA),
-    "items": SCHEMA,
-    "prefixItems": SCHEMA,
-    "additionalProperties": SCHEMA,
-    "anyOf": SCHEMA,
-    "oneOf": SCHEMA,
-    "allOf": SCHEMA,
-    "not": SCHEMA,
-    "additionalItems": SCHEMA,
-    "strict": FLAG,
-    "nullable": FLAG,
-    "minimum": number(-(2**31), 2**31),
-    "maximum": number(-(2**31), 2**31),
-    "minItems": SMALL_COUNT,
-    "maxItems": number(0, 100_000, integer=True),
-    "minLength": number(0, 100_000, integer=True),
-    "maxLength": number(0, 100_000, integer=True),
-    "format": one_of(
-        "date-time",
-        "date",
-        "time",
-        "duration",
-        "email",
-        "hostname",
-        "ipv4",
-        "ipv6",
-        "uuid",
-        "uri",
-        "int32",
-        "int64",
-        "float",
-        "double",
-    ),
-}
-SCHEMA.fields.update(
-    free(
-        "description",
-        "title",
-        "required",
-        "enum",
-        "const",
-        "default",
-        "examples",
-        "$ref",
-        "pattern",
-        "$schema",
-        "$id",
-        "$comment",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    )
-)
-SCHEMA.items = SCHEMA  # a list where a schema is expected (anyOf, prefixItems): schemas
+SCHEMA = ANY
+"""A JSON Schema (tool parameters, structured outputs): scanned whole, as one JSON text.
+Its property names, descriptions, enums and defaults are the app's own words."""
 
 FUNCTION = obj(free("name", "description"), parameters=SCHEMA, strict=FLAG)
 TOOL_CALL = obj(
@@ -168,7 +108,7 @@ SAMPLING: dict[str, Field] = {
     "stream_options": obj(include_usage=FLAG, include_obfuscation=FLAG),
     "logprobs": FLAG,
     "top_logprobs": SMALL_COUNT,
-    "logit_bias": Field(values=number(-100, 100)),
+    "logit_bias": ANY,
     "service_tier": one_of("auto", "default", "flex", "scale", "priority"),
 }
 

@@ -28,6 +28,9 @@ class Allowance:
     hits: int
     raw: int
     exhausted: bool = False
+    undecoded: bool = False
+    """An encoded run (base64, percent-encoding) was left undecoded because the decode
+    budget was spent: what it hides was not scanned, so the scan counts as truncated."""
 
     @classmethod
     def for_size(cls, size: int) -> Allowance:

@@ -29,7 +29,7 @@ from sidecar.classify.decode import decode_base64, decode_percent, percent_token
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
 from sidecar.classify.detectors.base import has_context
 from sidecar.classify.gate import ContextGate
-from sidecar.classify.model import JSON, TEXT, Finding, Segment
+from sidecar.classify.model import DUMP, JSON, TEXT, Finding, Segment
 from sidecar.classify.normalize import char_offsets, normalize, prepare
 from sidecar.classify.resolve import Candidate, nearest_context, resolve
 from sidecar.classify.spans import SEPARATOR, enclosing_object, extend_to_line
@@ -61,6 +61,7 @@ be seen: a start-of-match scan costs about 10 ns a byte, so a card number's 56 b
 instead of 256 save most of it."""
 
 
+_JSON_FORMS = (JSON, DUMP)
 Hit = tuple[int, int, int]
 """A fast-scan hit: (detector index, end in bytes, pattern id)."""
 
@@ -173,7 +174,7 @@ class Scanner:
         findings = [_to_finding(c, normalized, starts) for c in kept]
         if len(segments) > 1:
             findings += self._split_values(segments, normalized, starts, allowance)
-        return ScanResult(findings, truncated or allowance.exhausted)
+        return ScanResult(findings, truncated or allowance.exhausted or allowance.undecoded)
 
     # ---- steps --------------------------------------------------------------------------
 
@@ -190,7 +191,9 @@ class Scanner:
             decoded = (
                 unescape(text)
                 if "\\" in text
-                and (segment.form == JSON or "\\u" in text or text.lstrip()[:1] in ("{", "["))
+                and (
+                    segment.form in _JSON_FORMS or "\\u" in text or text.lstrip()[:1] in ("{", "[")
+                )
                 else None
             )
             if decoded is None:
@@ -433,15 +436,20 @@ class Scanner:
                 continue  # the run is an AWS key id or a GitHub token: no text inside
             run_start = _run_start(text, run_end, budget)
             if run_start is None:
-                continue  # longer than what is left to decode
+                allowance.undecoded = True  # longer than what is left to decode
+                continue
             match = _B64_RUN.match(text, run_start)
             end = match.end() if match else run_start
-            if end - run_start <= budget and (decoded := decode_base64(text[run_start:end])):
+            if end - run_start > budget:
+                allowance.undecoded = True
+            elif decoded := decode_base64(text[run_start:end]):
                 spans.append((run_start, end, decoded))
                 budget -= end - run_start
         if percent:
             for start, end in percent_tokens(text):
-                if end - start <= budget and (decoded := decode_percent(text[start:end])):
+                if end - start > budget:
+                    allowance.undecoded = True
+                elif decoded := decode_percent(text[start:end]):
                     spans.append((start, end, decoded))
                     budget -= end - start
         for start, end, decoded in spans:

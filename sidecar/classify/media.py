@@ -60,17 +60,21 @@ def sniff(raw: bytes) -> str | None:
     return None
 
 
+_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\x0c") + b"\x7f"
+
+
 def as_text(raw: bytes, media_type: str | None) -> str | None:
     """The bytes as text when they are text: a textual media type that decodes as UTF-8,
-    or any bytes that decode as UTF-8 with (almost) only printable characters."""
+    or any bytes that decode as UTF-8 with (almost) no control characters. Counted in C
+    (`bytes.translate`): files can be megabytes."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
     if media_type and _TEXT_TYPES.fullmatch(media_type.lower()):
         return text
-    printable = sum(c.isprintable() or c in "\n\r\t" for c in text)
-    return text if text and printable >= 0.95 * len(text) else None
+    controls = len(raw) - len(raw.translate(None, _CONTROLS))
+    return text if text and controls <= 0.05 * len(raw) else None
 
 
 def _b64decode(payload: str) -> bytes | None:
@@ -92,6 +96,13 @@ def _decoded(out: Extraction, path: JsonPath, value: str, prefix: str, media: st
     if raw is None:
         return False  # not base64 after all: scanned as the text it is
     kind = sniff(raw)
+    if kind != PDF:
+        # Text first: a text file may well start with "BM", "ID3" or "OggS"; real images
+        # and audio have binary bytes in their first few.
+        text = as_text(raw, media)
+        if text is not None:
+            out.text(path, text, BASE64, prefix)
+            return True
     if kind == PDF:
         extracted = pdf_text(raw)
         for page, page_text in enumerate(extracted.pages):
@@ -101,10 +112,6 @@ def _decoded(out: Extraction, path: JsonPath, value: str, prefix: str, media: st
         return True
     if kind is not None:
         out.declare(kind, value)
-        return True
-    text = as_text(raw, media)
-    if text is not None:
-        out.text(path, text, BASE64, prefix)
         return True
     out.declare(BINARY, value)
     if len(value) < SHORT_BINARY:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 LEVELS: tuple[str, ...] = ("public", "internal", "confidential", "regulated")
 """Sensitivity levels, lowest first. A level can be raised by any source, never lowered."""
@@ -20,6 +20,7 @@ JsonPath = tuple[str | int, ...]
 
 TEXT = "text"
 JSON = "json"
+DUMP = "dump"
 KEY = "key"
 NUMBER = "number"
 BASE64 = "base64"
@@ -36,20 +37,22 @@ def max_level(*levels: str) -> str:
     return max(levels, key=level_rank)
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """One piece of text the model will read, and where it lives in the request body.
 
-    `path` addresses the JSON string holding `text`, e.g. ("messages", 0, "content") or
+    `path` addresses the JSON value holding `text`, e.g. ("messages", 0, "content") or
     ("messages", 2, "tool_calls", 0, "function", "arguments"); redaction writes back there.
+    A named tuple rather than a frozen dataclass: a request can have hundreds, and a frozen
+    dataclass costs several times more to build.
     """
 
     path: JsonPath
     text: str
-    form: str = "text"
+    form: str = TEXT
     """How `text` relates to the value at `path`: `text` (it is the string), `json` (the
     string is JSON text, scanned with its escapes decoded), `key` (the last step of `path`
-    is an object key, and this is it), `number` (a number, as text), `base64` (the string,
+    is an object key, and this is it), `dump` (the object or array at `path`, serialised as
+JSON: one segment for a whole subtree), `number` (a number, as text), `base64` (the string,
     after the `codec` prefix, is base64 of this text), `extracted` (text extracted from a
     file, a PDF: it cannot be written back)."""
     codec: str | None = None

@@ -14,8 +14,19 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from sidecar.classify.jsontext import is_json, mask_json
-from sidecar.classify.model import BASE64, EXTRACTED, JSON, KEY, Finding, JsonPath, Segment
+from sidecar.classify.model import (
+    BASE64,
+    DUMP,
+    EXTRACTED,
+    JSON,
+    KEY,
+    Finding,
+    JsonPath,
+    Segment,
+)
 
 HEADERS = "$headers"
 """Segments of forwarded header values have paths under this; the pipeline drops a header
@@ -57,7 +68,7 @@ def mask(
     return text
 
 
-def _set_path(body: Any, path: JsonPath, value: str) -> Any:
+def _set_path(body: Any, path: JsonPath, value: Any) -> Any:
     """A copy of `body` with `path` set to `value`, copying only containers on the path."""
     if not path:
         return value
@@ -96,9 +107,11 @@ def _rename_key(body: Any, path: JsonPath, new_key: str) -> Any:
     return {(new_key if k == old else k): v for k, v in body.items()}
 
 
-def _rewritten(segment: Segment, spans: list[tuple[int, int, str]], masks: Any) -> str:
+def _rewritten(segment: Segment, spans: list[tuple[int, int, str]], masks: Any) -> Any:
     if segment.form == JSON:
         return _mask_json_string(segment.text, spans, masks)
+    if segment.form == DUMP:  # a whole subtree, serialised: masked as JSON, parsed back
+        return orjson.loads(_mask_json_string(segment.text, spans, masks))
     masked = mask(segment.text, spans, masks)
     if segment.form == BASE64:
         return (segment.codec or "") + base64.b64encode(masked.encode()).decode()

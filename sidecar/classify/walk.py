@@ -22,7 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sidecar.classify.model import JSON, KEY, NUMBER, TEXT, JsonPath, Segment
+import orjson
+
+from sidecar.classify.model import DUMP, JSON, KEY, NUMBER, TEXT, JsonPath, Segment
 
 Check = Callable[[Any], bool]
 """A leaf validator: True exempts the value from scanning."""
@@ -45,7 +47,10 @@ class Field:
     properties): every key is scanned, every value walked with this child. `items`: the
     child for array elements. `check`: exempts a scalar that passes it. `form`: how a
     string here is scanned (`json`: JSON text, whose escapes are decoded before scanning).
-    `special`: decodes or declares the value (see `Special`).
+    `special`: decodes or declares the value (see `Special`). `bulk`: an object or array
+    here is scanned whole, as its JSON serialisation (keys, strings and numbers alike): a
+    tool schema or an unknown field is one segment instead of dozens, which is what keeps
+    the walk cheap, and redaction rewrites that JSON and parses it back.
     """
 
     fields: dict[str, Field] | None = None
@@ -54,6 +59,7 @@ class Field:
     check: Check | None = None
     form: str = TEXT
     special: Special | None = None
+    bulk: bool = False
 
     def child(self, key: str) -> Field | None:
         """The child for `key`, or None when the key is not known here (scan it)."""
@@ -62,10 +68,8 @@ class Field:
         return None
 
 
-ANY = Field()
+ANY = Field(bulk=True)
 """Nothing known: every string, number and key below is scanned."""
-ANY.values = ANY
-ANY.items = ANY
 
 
 @dataclass(slots=True)
@@ -73,8 +77,10 @@ class Extraction:
     segments: list[Segment] = field(default_factory=list)
     unscanned: set[str] = field(default_factory=set)
     exempt: list[Any] = field(default_factory=list)
-    """Values a validator exempted, and the values declared unscanned: what leaves without
-    a scan (the coverage tests check every forwarded value against these and the segments)."""
+    """Values a validator exempted: with `declared`, what leaves without a scan (the
+    coverage tests check every forwarded value against these and the segments)."""
+    declared: list[Any] = field(default_factory=list)
+    """Values forwarded unscanned as content of a kind named in `unscanned`."""
 
     def text(self, path: JsonPath, text: str, form: str = TEXT, codec: str | None = None) -> None:
         if text:
@@ -83,46 +89,65 @@ class Extraction:
     def declare(self, kind: str, value: Any) -> None:
         """`value` is forwarded unscanned, as content of this kind."""
         self.unscanned.add(kind)
-        self.exempt.append(value)
+        self.declared.append(value)
 
 
 _NO_PARENT: Mapping[str, Any] = {}
 
 
 def walk(body: Mapping[str, Any], root: Field) -> Extraction:
-    """Every scannable piece of `body`, in document order, without recursion."""
+    """Every scannable piece of `body`, in document order.
+
+    Recursive, with one shared path list that is copied into a tuple only where a segment
+    is made: this runs over every value of every request. The depth is bounded by the
+    parser's nesting limit (`limits.max_json_depth`), checked before the walk.
+    """
     out = Extraction()
-    stack: list[tuple[Any, JsonPath, Field, Mapping[str, Any]]] = [(body, (), root, _NO_PARENT)]
-    while stack:
-        node, path, spec, parent = stack.pop()
-        if spec.special is not None and spec.special(node, path, out, parent):
-            continue
-        if isinstance(node, dict):
-            pushed: list[tuple[Any, JsonPath, Field, Mapping[str, Any]]] = []
-            open_map = spec.values
+    segments = out.segments
+    exempt = out.exempt
+    path: list[str | int] = []
+
+    def visit(node: Any, spec: Field, parent: Mapping[str, Any]) -> None:
+        special = spec.special
+        if special is not None and special(node, tuple(path), out, parent):
+            return
+        kind = type(node)
+        if spec.bulk and (kind is dict or kind is list):
+            if node:
+                segments.append(Segment(tuple(path), orjson.dumps(node).decode(), DUMP))
+            return
+        if kind is str:
+            check = spec.check
+            if check is not None and check(node):
+                exempt.append(node)
+            elif node:
+                segments.append(Segment(tuple(path), node, spec.form))
+        elif kind is dict:
+            fields, open_map = spec.fields, spec.values
             for key, value in node.items():
-                where = (*path, key)
-                child = spec.child(key)
+                path.append(key)
+                child = fields.get(key) if fields is not None else None
                 if child is None:
-                    out.text(where, key, KEY)
+                    if key:
+                        segments.append(Segment(tuple(path), key, KEY))
                     child = open_map if open_map is not None else ANY
-                pushed.append((value, where, child, node))
-            stack.extend(reversed(pushed))
-        elif isinstance(node, list):
+                visit(value, child, node)
+                path.pop()
+        elif kind is list:
             item = spec.items if spec.items is not None else ANY
-            stack.extend((node[i], (*path, i), item, parent) for i in range(len(node) - 1, -1, -1))
-        elif isinstance(node, str):
-            if spec.check is not None and spec.check(node):
-                out.exempt.append(node)
+            for index, value in enumerate(node):
+                path.append(index)
+                visit(value, item, parent)
+                path.pop()
+        elif kind is int or kind is float:
+            check = spec.check
+            if check is not None and check(node):
+                exempt.append(node)
             else:
-                out.text(path, node, spec.form)
-        elif isinstance(node, bool) or node is None:
-            continue  # one bit at most: nothing to find
-        elif isinstance(node, int | float):
-            if spec.check is not None and spec.check(node):
-                out.exempt.append(node)
-            else:
-                out.text(path, repr(node), NUMBER)
+                segments.append(Segment(tuple(path), repr(node), NUMBER))
+        # booleans and null: one bit at most, nothing to find
+
+    visit(body, root, _NO_PARENT)
     return out
 
 
@@ -142,9 +167,9 @@ def array(item: Field) -> Field:
     return Field(items=item)
 
 
-def open_map(values: Field = ANY) -> Field:
-    """An object whose keys are the app's own (metadata, schema properties): scanned."""
-    return Field(values=values)
+def open_map() -> Field:
+    """An object whose keys are the app's own (metadata): keys and values scanned."""
+    return ANY
 
 
 def one_of(*values: str) -> Field:

@@ -25,7 +25,7 @@ one) are recorded in the audit record's `outcome.dropped_fields`: never their va
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,19 @@ def finish_body(
     elif app.has_provider:
         dropped.append("provider")
     return dropped
+
+
+NOT_SENT = frozenset({"unavailable", "circuit_open"})
+"""Attempt outcomes in which the body never left the sidecar."""
+
+
+def dropped_fields(
+    by_route: Mapping[str, list[str]], attempts: Iterable[tuple[str, str]]
+) -> list[str]:
+    """What the audit record names: the fields dropped on the routes whose body was sent,
+    given (route, outcome) of each attempt."""
+    sent = {route for route, outcome in attempts if outcome not in NOT_SENT}
+    return sorted({name for route in sent for name in by_route.get(route, ())})
 
 
 def _drop_server_tools(body: dict[str, Any]) -> list[str]:
@@ -281,3 +294,8 @@ _RULES: dict[str, Rule] = {
     "preferred_min_throughput": _policy_first("preferred_min_throughput", _percentiles),
     "preferred_max_latency": _policy_first("preferred_max_latency", _percentiles),
 }
+
+RECORDED_NAMES = frozenset(
+    {*ROUTING_FIELDS, *(f"provider.{key}" for key in _RULES), "provider.other", "tools.openrouter"}
+)
+"""Every name `outcome.dropped_fields` can hold: a fixed vocabulary, never request text."""

@@ -157,7 +157,8 @@ class AnthropicToOpenAI:
         unknown = sorted(k for k, v in body.items() if k not in TRANSLATED and v is not None)
         if unknown:
             raise UnsupportedFeature(
-                "an OpenAI-format upstream cannot express: " + ", ".join(unknown)
+                "an OpenAI-format upstream cannot express: " + ", ".join(unknown),
+                audit=f"an OpenAI-format upstream cannot express {len(unknown)} field(s)",
             )
         messages: list[dict[str, Any]] = []
         if body.get("system"):

@@ -8,6 +8,7 @@ the other side should see. One instance serves one upstream attempt, so it may k
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,9 +60,20 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
 class UnsupportedFeature(Exception):
     """The target format cannot express something the app asked for. The route is skipped
-    with this reason in the audit record; never is the feature silently dropped."""
+    with this reason in the audit record; never is the feature silently dropped.
+
+    The message may quote the app's values (a block type, field names), which helps the
+    app's developer and goes back only to the app; `audit` is the same reason without
+    them, for the audit record (an app-chosen "type" can hold anything)."""
+
+    def __init__(self, message: str, *, audit: str | None = None) -> None:
+        super().__init__(message)
+        self.audit = audit if audit is not None else _QUOTED.sub("…", message)
 
 
 class Translator(Protocol):

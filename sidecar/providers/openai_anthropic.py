@@ -141,7 +141,7 @@ def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
     elif isinstance(choice, dict) and choice.get("type") == "function":
         out = {"type": "tool", "name": (choice.get("function") or {}).get("name")}
     else:
-        raise UnsupportedFeature(f"tool_choice {choice!r}")
+        raise UnsupportedFeature(f"tool_choice {choice!r}", audit="tool_choice of this shape")
     if parallel is False:
         out = {**(out or {"type": "auto"}), "disable_parallel_tool_use": True}
     return out
@@ -180,7 +180,10 @@ class OpenAIToAnthropic:
     def request_body(self, body: dict[str, Any], model: str) -> dict[str, Any]:
         unknown = sorted(k for k, v in body.items() if k not in TRANSLATED and v is not None)
         if unknown:
-            raise UnsupportedFeature("Anthropic cannot express: " + ", ".join(unknown))
+            raise UnsupportedFeature(
+                "Anthropic cannot express: " + ", ".join(unknown),
+                audit=f"Anthropic cannot express {len(unknown)} field(s)",
+            )
         if body.get("n") not in (None, 1):
             raise UnsupportedFeature("n > 1")
         system: list[str] = []

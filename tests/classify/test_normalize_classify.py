@@ -87,7 +87,7 @@ CHAT = {
 
 
 def test_extract_chat_paths() -> None:
-    """Every string is scanned but the exempt ones: roles, types, a schema's `type`; ids
+    """Every string is scanned but the exempt ones: roles, types, temperatures; ids
     that fail their validator ("c1" is no tool-call id shape) are scanned too."""
     paths = [s.path for s in chat_segments(CHAT)]
     assert paths == [
@@ -100,6 +100,7 @@ def test_extract_chat_paths() -> None:
         ("messages", 3, "content"),
         ("tools", 0, "function", "name"),
         ("tools", 0, "function", "description"),
+        ("tools", 0, "function", "parameters"),  # the schema, whole, as JSON
     ]
 
 
@@ -209,13 +210,12 @@ def test_extract_anthropic_paths_and_redact_tool_input() -> None:
         (("messages", 0, "content", 1, "text"), "text"),
         (("messages", 1, "content", 0, "id"), "text"),
         (("messages", 1, "content", 0, "name"), "text"),
-        (("messages", 1, "content", 0, "input", "who"), "key"),
-        (("messages", 1, "content", 0, "input", "who", "ssn"), "key"),
-        (("messages", 1, "content", 0, "input", "who", "ssn"), "text"),
+        (("messages", 1, "content", 0, "input"), "dump"),  # the app's JSON, whole
         (("messages", 2, "content", 0, "tool_use_id"), "text"),
         (("messages", 2, "content", 0, "content"), "text"),
         (("tools", 0, "name"), "text"),
         (("tools", 0, "description"), "text"),
+        (("tools", 0, "input_schema"), "dump"),
     ]
     result = CLASSIFIER.classify(segments)
     assert result.tags == {"pci.pan": 1, "pii.email": 1, "pii.ssn": 1}

@@ -2,10 +2,10 @@
 
 Shapes follow the installed `openai` SDK's TypedDicts (`openai.types.chat.*_param`,
 `completion_create_params`, `embedding_create_params`), which are generated from OpenAI's
-OpenAPI spec. Conversations are coherent where the API checks more than the schema does:
-tool messages answer the assistant's `tool_calls` by id, function messages follow a
-`function_call`, named `tool_choice`s name a declared tool, and `stream_options`,
-`top_logprobs` and `parallel_tool_calls` only appear beside what they qualify.
+OpenAPI spec; messages are built in `openai_messages`. Bodies are coherent where the API
+checks more than the schema does: named `tool_choice`s name a declared tool, and
+`stream_options`, `top_logprobs` and `parallel_tool_calls` only appear beside what they
+qualify.
 
 Hypothesis chooses the structure (which roles, parts, tools and fields); one seeded `rng`
 per body fills in the leaves (see `primitives`).
@@ -18,23 +18,22 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.coverage import media
 from tests.coverage.extras import with_extras
+from tests.coverage.openai_messages import content, conversation
 from tests.coverage.primitives import (
     VOCABULARY,
     Draw,
     Rng,
+    Table,
     flags,
     id_tail,
     identifier,
     json_schema,
-    json_text,
     one_in,
     optional_fields,
     phrase,
     pick,
     rng_for,
-    url,
 )
 
 Body = dict[str, Any]
@@ -45,131 +44,6 @@ VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse",
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 TIERS = ("auto", "default", "flex", "scale", "priority", "fast")
 AUDIO_FORMATS = ("wav", "aac", "mp3", "flac", "opus", "pcm16")
-IMAGE_DETAILS = ("auto", "low", "high", "original")
-PART_KINDS = ("text", "image", "audio", "pdf_url", "pdf_base64", "text_file", "file_id")
-
-
-def _cache_breakpoint(draw: Draw, rng: Rng, part: Body) -> Body:
-    if one_in(draw, 5):
-        point: Body = {"mode": "explicit"}
-        if rng.random() < 0.5:
-            point["ttl"] = rng.choice(("30m", "12h"))
-        part["prompt_cache_breakpoint"] = point
-    return part
-
-
-def text_part(draw: Draw, rng: Rng) -> Body:
-    return _cache_breakpoint(draw, rng, {"type": "text", "text": phrase(rng)})
-
-
-def user_part(draw: Draw, rng: Rng) -> Body:
-    """A user content part: text, image_url (data: or https URL), input_audio, or file."""
-    kind = pick(draw, PART_KINDS)
-    if kind == "text":
-        return text_part(draw, rng)
-    if kind == "image":
-        link = media.data_url("image/png", media.PNG) if draw(st.booleans()) else url(rng, ".png")
-        image: Body = {"url": link}
-        if draw(st.booleans()):
-            image["detail"] = rng.choice(IMAGE_DETAILS)
-        part: Body = {"type": "image_url", "image_url": image}
-    elif kind == "audio":
-        fmt, data = rng.choice((("wav", media.WAV_B64), ("mp3", media.MP3_B64)))
-        part = {"type": "input_audio", "input_audio": {"data": data, "format": fmt}}
-    else:
-        part = {"type": "file", "file": _file(rng, kind)}
-    return _cache_breakpoint(draw, rng, part)
-
-
-def _file(rng: Rng, kind: str) -> Body:
-    if kind == "file_id":
-        return {"file_id": "file-" + id_tail(rng, 22)}
-    name = rng.choice(("notes", "report", "summary")) + "_" + identifier(rng)
-    if kind == "pdf_url":
-        return {
-            "file_data": media.data_url("application/pdf", media.PDF),
-            "filename": name + ".pdf",
-        }
-    if kind == "pdf_base64":
-        return {"file_data": media.PDF_B64, "filename": name + ".pdf"}
-    data = media.data_url("text/plain", phrase(rng).encode())
-    return {"file_data": data, "filename": name + ".txt"}
-
-
-def _content(draw: Draw, rng: Rng, part: Any = text_part) -> Any:
-    """A string, or one to three parts."""
-    if draw(st.booleans()):
-        return phrase(rng)
-    return [part(draw, rng) for _ in range(draw(st.integers(1, 3)))]
-
-
-def _message(draw: Draw, rng: Rng, role: str, part: Any = text_part) -> Body:
-    message: Body = {"role": role, "content": _content(draw, rng, part)}
-    if one_in(draw, 3):
-        message["name"] = identifier(rng)
-    return message
-
-
-def _tool_call(draw: Draw, rng: Rng, functions: Sequence[str], customs: Sequence[str]) -> Body:
-    call_id = "call_" + id_tail(rng, 24)
-    if customs and draw(st.booleans()):
-        custom = {"name": rng.choice(customs), "input": phrase(rng)}
-        return {"id": call_id, "type": "custom", "custom": custom}
-    name = rng.choice(functions) if functions else identifier(rng)
-    fn = {"name": name, "arguments": json_text(rng)}
-    return {"id": call_id, "type": "function", "function": fn}
-
-
-def _assistant_turn(
-    draw: Draw, rng: Rng, functions: Sequence[str], customs: Sequence[str]
-) -> list[Body]:
-    """One assistant message and, after tool or function calls, the answers to them."""
-    kind = pick(draw, ("text", "parts", "tool_calls", "function_call", "audio"))
-    message: Body = {"role": "assistant"}
-    follow: list[Body] = []
-    if kind == "text":
-        message["content"] = phrase(rng)
-    elif kind == "parts":
-        message["content"] = [
-            {"type": "refusal", "refusal": phrase(rng)} if refusal else text_part(draw, rng)
-            for refusal in flags(draw, draw(st.integers(1, 3)))
-        ]
-    elif kind == "tool_calls":
-        if draw(st.booleans()):
-            message["content"] = phrase(rng) if rng.random() < 0.5 else None
-        calls = [_tool_call(draw, rng, functions, customs) for _ in range(draw(st.integers(1, 2)))]
-        message["tool_calls"] = calls
-        for call in calls:
-            answer = _content(draw, rng)
-            follow.append({"role": "tool", "tool_call_id": call["id"], "content": answer})
-    elif kind == "function_call":
-        name = rng.choice(functions) if functions else identifier(rng)
-        message["content"] = None
-        message["function_call"] = {"name": name, "arguments": json_text(rng)}
-        answer = phrase(rng) if rng.random() < 0.8 else None
-        follow.append({"role": "function", "name": name, "content": answer})
-    else:
-        message["audio"] = {"id": "audio_" + id_tail(rng, 24)}
-    named, refusal = flags(draw, 2)
-    if named:
-        message["name"] = identifier(rng)
-    if refusal:
-        message["refusal"] = phrase(rng) if rng.random() < 0.8 else None
-    return [message, *follow]
-
-
-def _conversation(
-    draw: Draw, rng: Rng, functions: Sequence[str], customs: Sequence[str]
-) -> list[Body]:
-    messages = [
-        _message(draw, rng, pick(draw, ("system", "developer")))
-        for _ in range(draw(st.integers(0, 2)))
-    ]
-    for _ in range(draw(st.integers(1, 3))):
-        messages.append(_message(draw, rng, "user", user_part))
-        if not one_in(draw, 4):
-            messages.extend(_assistant_turn(draw, rng, functions, customs))
-    return messages
 
 
 def _function_definition(draw: Draw, rng: Rng, name: str, strict: bool) -> Body:
@@ -228,7 +102,7 @@ def _tools(draw: Draw, rng: Rng, body: Body) -> tuple[list[str], list[str]]:
             body["tool_choice"] = {"type": "allowed_tools", "allowed_tools": allowed}
         if draw(st.booleans()):
             body["parallel_tool_calls"] = rng.choice((True, False))
-    if one_in(draw, 5):
+    if one_in(draw, 3):
         legacy = [f"legacy_{identifier(rng)}" for _ in range(draw(st.integers(1, 2)))]
         legacy = list(dict.fromkeys(legacy))
         body["functions"] = [_function_definition(draw, rng, n, strict=False) for n in legacy]
@@ -269,7 +143,7 @@ def _user_location(rng: Rng) -> Body | None:
     return {"type": "approximate", "approximate": approx}
 
 
-WEB_SEARCH = (
+WEB_SEARCH: Table = (
     ("search_context_size", ("low", "medium", "high")),
     ("user_location", _user_location),
 )
@@ -297,7 +171,7 @@ def _logit_bias(rng: Rng) -> dict[str, int]:
     return {str(rng.randrange(10000)): rng.randint(-100, 100) for _ in range(rng.randint(0, 3))}
 
 
-SAMPLING = (
+SAMPLING: Table = (
     ("temperature", (0, 0.2, 1.0, 2)),
     ("top_p", (0.1, 0.9, 1)),
     ("frequency_penalty", (-2.0, 0, 0.5, 2)),
@@ -318,8 +192,8 @@ def _metadata(rng: Rng) -> dict[str, str]:
 def _moderation(rng: Rng) -> Body:
     moderation: Body = {"model": "omni-moderation-latest"}
     if rng.random() < 0.5:
-        modes = ({"mode": "score"}, {"mode": "block"})
-        moderation["policy"] = {k: rng.choice(modes) for k in ("input", "output")}
+        modes = ("score", "block")
+        moderation["policy"] = {k: {"mode": rng.choice(modes)} for k in ("input", "output")}
     return moderation
 
 
@@ -327,7 +201,7 @@ def _voice(rng: Rng) -> Any:
     return rng.choice(VOICES) if rng.random() < 0.7 else {"id": "voice_" + id_tail(rng, 8)}
 
 
-CHAT = (
+CHAT: Table = (
     ("metadata", _metadata),
     ("safety_identifier", phrase),
     ("prompt_cache_key", phrase),
@@ -364,14 +238,14 @@ def _chat(draw: Draw, models: Sequence[str]) -> Body:
     rng = rng_for(draw)
     body: Body = {"model": pick(draw, models)}
     functions, customs = _tools(draw, rng, body)
-    body["messages"] = _conversation(draw, rng, functions, customs)
+    body["messages"] = conversation(draw, rng, functions, customs)
     body.update(optional_fields(draw, rng, SAMPLING + CHAT))
     _output(draw, rng, body)
     formatted, predicted, searched = flags(draw, 3)
     if formatted:
         body["response_format"] = _response_format(draw, rng)
     if predicted:
-        body["prediction"] = {"type": "content", "content": _content(draw, rng)}
+        body["prediction"] = {"type": "content", "content": content(draw, rng)}
     if searched:
         body["web_search_options"] = optional_fields(draw, rng, WEB_SEARCH)
     _stream(draw, rng, body)
@@ -392,7 +266,7 @@ def _token_inputs(draw: Draw, rng: Rng) -> Any:
     ]
 
 
-COMPLETIONS = (
+COMPLETIONS: Table = (
     ("best_of", (3, 4)),  # never below n, which stays <= 3
     ("echo", (True, False)),
     ("logprobs", (None, 0, 5)),
@@ -410,7 +284,7 @@ def _completions(draw: Draw, models: Sequence[str]) -> Body:
     return body
 
 
-EMBEDDINGS = (
+EMBEDDINGS: Table = (
     ("encoding_format", ("float", "base64")),
     ("dimensions", (1, 256, 3072)),
     ("user", phrase),

@@ -27,11 +27,12 @@ import orjson
 import pytest
 
 import sidecar.api.base as api_base
+from sidecar.api import fields_anthropic, fields_openai
 from sidecar.classify import Classifier
 from sidecar.classify.model import Segment
 from sidecar.classify.pdftext import pdf_text
 from sidecar.classify.unescape import unescape
-from sidecar.classify.walk import Extraction
+from sidecar.classify.walk import Extraction, Field
 
 WORD = re.compile(r"[A-Za-z0-9]{3,}")
 TRANSLATOR_WORDS = frozenset(
@@ -111,7 +112,39 @@ class Seen:
 
     @property
     def exempt(self) -> list[Any]:
+        """Values validators exempted."""
         return [v for walk in self.walks for v in walk.exempt]
+
+    @property
+    def declared(self) -> list[Any]:
+        """Values forwarded as declared unscanned content (images, token ids, ...)."""
+        return [v for walk in self.walks for v in walk.declared]
+
+
+def tree_keys(*trees: Field) -> frozenset[str]:
+    """Every field name the exemption trees know: API constants, which the walk does not
+    scan as keys (an unknown key is scanned)."""
+    keys: set[str] = set()
+    seen: set[int] = set()
+    stack = list(trees)
+    while stack:
+        spec = stack.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        for key, child in (spec.fields or {}).items():
+            keys.add(key)
+            stack.append(child)
+        stack.extend(c for c in (spec.values, spec.items) if c is not None)
+    return frozenset(keys)
+
+
+KNOWN_KEYS = tree_keys(
+    fields_openai.CHAT,
+    fields_openai.COMPLETIONS,
+    fields_openai.EMBEDDINGS,
+    fields_anthropic.MESSAGES,
+)
 
 
 def instrument(monkeypatch: pytest.MonkeyPatch) -> Seen:
@@ -134,8 +167,10 @@ def instrument(monkeypatch: pytest.MonkeyPatch) -> Seen:
     return seen
 
 
-def _decoded_forms(value: str) -> Iterator[str]:
-    """What a provider may read out of a string besides the string itself."""
+def _decoded_forms(value: str) -> tuple[list[str], bool]:
+    """What a provider may read out of a string besides the string itself, and whether
+    that replaces the string (base64: the provider reads the decoded bytes, not the
+    characters) or comes on top of it (nested JSON: the model reads the text too)."""
     stripped = value.lstrip()
     if stripped[:1] in ("{", "["):
         try:
@@ -143,39 +178,46 @@ def _decoded_forms(value: str) -> Iterator[str]:
         except orjson.JSONDecodeError:
             nested = None
         if isinstance(nested, dict | list):
-            for leaf, _ in leaves(nested):
-                yield leaf
-            return
+            return [leaf for leaf, _ in leaves(nested)], False
     payload = value.partition(",")[2] if value.startswith("data:") else value
     if len(payload) >= 8 and re.fullmatch(r"[A-Za-z0-9+/=\s_-]+", payload):
         try:
             raw = base64.b64decode(payload.translate(str.maketrans("-_", "+/")) + "==")
         except (binascii.Error, ValueError):
-            return
+            return [], False
         if raw.startswith(b"%PDF-"):
-            yield from pdf_text(raw).pages
-            return
+            extracted = pdf_text(raw)
+            return extracted.pages, extracted.complete
         try:
-            yield raw.decode("utf-8")
+            return [raw.decode("utf-8")], True
         except UnicodeDecodeError:
-            return
+            return [], False
+    return [], False
 
 
 def leaves(value: Any) -> Iterator[tuple[str, bool]]:
     """(string, is_key) for every key and string value, nested JSON and base64 text too."""
+    for leaf, is_key, forms, replaces in raw_leaves(value):
+        if not replaces:
+            yield leaf, is_key
+        for form in forms:
+            yield form, False
+
+
+def raw_leaves(value: Any) -> Iterator[tuple[str, bool, list[str], bool]]:
+    """(string, is_key, decoded forms, whether they replace the string) of every key and
+    string value."""
     stack = [value]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             for key, child in node.items():
-                yield key, True
+                yield key, True, [], False
                 stack.append(child)
         elif isinstance(node, list):
             stack.extend(node)
         elif isinstance(node, str):
-            yield node, False
-            for form in _decoded_forms(node):
-                yield form, False
+            yield (node, False, *_decoded_forms(node))
 
 
 def _bodies(received: Sequence[bytes]) -> Iterator[Any]:
@@ -187,14 +229,17 @@ def _bodies(received: Sequence[bytes]) -> Iterator[Any]:
 
 
 def marker_problems(seen: Seen, received: Sequence[bytes], marker: str) -> list[str]:
-    """The marker upstream, but in no scanned text and no exempted or declared value."""
+    """The marker upstream, but in no scanned text and no declared value. A marker inside
+    a value a validator exempted is a problem too: markers hold a space, which no exempt
+    shape (enum, id, number) admits, so such a validator let free text through."""
     if any(marker in text for text in seen.texts):
         return []
-    exempt = [v for v in seen.exempt if isinstance(v, str)]
-    problems = []
+    declared = [v for v in seen.declared if isinstance(v, str)]
+    exempt = [v for v in seen.exempt if isinstance(v, str) and marker in v]
+    problems = [f"a validator exempted {v[:80]!r}" for v in exempt]
     for body in _bodies(received):
         for leaf, is_key in leaves(body):
-            if marker in leaf and not any(leaf in v or marker in v for v in exempt):
+            if marker in leaf and not any(leaf in v or marker in v for v in declared):
                 where = "key" if is_key else "value"
                 problems.append(f"marker forwarded unscanned in a {where}: {leaf[:80]!r}")
     return problems
@@ -203,17 +248,24 @@ def marker_problems(seen: Seen, received: Sequence[bytes], marker: str) -> list[
 def leaf_problems(seen: Seen, received: Sequence[bytes], models: Sequence[str]) -> list[str]:
     """Forwarded strings made of words that were neither scanned nor exempt."""
     corpus = "\x00".join(seen.texts)
-    exempt = [v for v in seen.exempt if isinstance(v, str)]
+    exempt = [v for v in (*seen.exempt, *seen.declared) if isinstance(v, str)]
     words = set(WORD.findall(corpus)) | TRANSLATOR_WORDS
     for value in (*exempt, *models):
         words.update(WORD.findall(value))
     problems = []
     for body in _bodies(received):
-        for leaf, is_key in leaves(body):
-            if not leaf or leaf in corpus or any(leaf in v for v in exempt):
+        for raw, is_key, forms, replaces in raw_leaves(body):
+            # A string the scanner saw as it is was scanned, whatever it decodes to: the
+            # scanner decodes base64 and percent-encoding in text itself.
+            if not raw or raw in corpus or any(raw in v for v in exempt):
                 continue
-            unknown = [w for w in WORD.findall(leaf) if w not in words]
-            if unknown:
-                where = "key" if is_key else "value"
-                problems.append(f"{where} {leaf[:60]!r} has unscanned words {unknown[:3]}")
+            if is_key and raw in KNOWN_KEYS:
+                continue
+            for leaf in [*([] if replaces else [raw]), *forms]:
+                if leaf in corpus:
+                    continue
+                unknown = [w for w in WORD.findall(leaf) if w not in words]
+                if unknown:
+                    where = "key" if is_key else "value"
+                    problems.append(f"{where} {leaf[:60]!r} has unscanned words {unknown[:3]}")
     return problems

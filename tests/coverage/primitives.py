@@ -16,6 +16,7 @@ a hundred choices.
 
 from __future__ import annotations
 
+import copy
 import random
 import string
 from collections.abc import Callable, Sequence
@@ -67,8 +68,8 @@ def id_tail(rng: Rng, size: int) -> str:
     """Mixed-case alphanumerics with never two digits in a row, so an id cannot pass for a
     phone, card or record number."""
     out: list[str] = []
-    for _ in range(size):
-        pool = string.ascii_letters if out and out[-1].isdigit() else _ID_CHARS
+    for _ in range(size):  # starts with a letter: prefixes like `toolu_01` end in digits
+        pool = string.ascii_letters if not out or out[-1].isdigit() else _ID_CHARS
         out.append(rng.choice(pool))
     return "".join(out)
 
@@ -188,11 +189,13 @@ _SCALARS = ("integer", "number", "boolean", "string")
 
 
 def _schema(rng: Rng, depth: int, refs: Sequence[str]) -> dict[str, JSON]:
-    kind = rng.randrange(4 if depth <= 0 else 7)
+    kind = rng.randrange(4 if depth <= 0 else 8)
     if kind == 0:
         return {"type": "string", "enum": list(dict.fromkeys(rng.choices(VOCABULARY, k=3)))}
     if kind == 1 and refs:
         return {"$ref": f"#/$defs/{rng.choice(refs)}"}
+    if kind == 7:
+        return {"type": "array", "items": _schema(rng, 0, refs)}
     if kind <= 3:
         schema: dict[str, JSON] = {"type": rng.choice(_SCALARS)}
         if rng.random() < 0.5:
@@ -206,7 +209,7 @@ def _schema(rng: Rng, depth: int, refs: Sequence[str]) -> dict[str, JSON]:
 
 
 def _object_schema(rng: Rng, depth: int, refs: Sequence[str]) -> dict[str, JSON]:
-    props = {identifier(rng): _schema(rng, depth, refs) for _ in range(rng.randint(0, 3))}
+    props = {identifier(rng): _schema(rng, depth, refs) for _ in range(rng.randint(1, 3))}
     schema: dict[str, JSON] = {"type": "object", "properties": props}
     if props and rng.random() < 0.5:
         schema["required"] = [n for n in props if rng.random() < 0.5]
@@ -228,31 +231,43 @@ def rng_for(draw: Draw) -> Rng:
     return random.Random(draw(_SEED))
 
 
+def _spread(draw: Draw) -> int:
+    # Hypothesis favours small integers; an odd multiplier modulo 256 (a bijection keeping
+    # 0 at 0) spreads them, so the last options are not starved.
+    return int(draw(_INDEX)) * 157 % 256
+
+
 def pick(draw: Draw, options: Sequence[T]) -> T:
     """One of `options` (shrinks to the first); cheaper than a fresh `sampled_from`."""
-    return options[draw(_INDEX) % len(options)]
+    return options[_spread(draw) % len(options)]
 
 
 def one_in(draw: Draw, n: int) -> bool:
-    """True one time in `n`, for the rarer and heavier parts of a body."""
-    return draw(_INDEX) % n == 0
+    """True about one time in `n` (shrinks to False), for the rarer parts of a body."""
+    return _spread(draw) % n == n - 1
 
 
 def flags(draw: Draw, n: int) -> list[bool]:
-    """`n` independent coin flips in one choice; shrinks towards all False."""
-    mask = draw(st.integers(0, 2**n - 1))
+    """`n` coin flips in one choice; shrinks towards all False.
+
+    The drawn integer is scrambled by an odd multiplier (a bijection modulo 2**n that keeps
+    0 at 0): hypothesis favours small integers, which would leave the high flags, the
+    fields late in a table, almost never set."""
+    mask = draw(st.integers(0, 2**n - 1)) * 0x9E3779B97F4A7C15 % 2**n
     return [bool(mask >> i & 1) for i in range(n)]
 
 
 Options = Sequence[Any] | Callable[[Rng], Any]
+Table = tuple[tuple[str, Options], ...]
+"""Optional fields: each name with the values to choose from, or a function of the rng."""
 
 
-def optional_fields(draw: Draw, rng: Rng, table: Sequence[tuple[str, Options]]) -> dict[str, JSON]:
+def optional_fields(draw: Draw, rng: Rng, table: Table) -> dict[str, JSON]:
     """Optional fields whose values need no structure of their own: hypothesis chooses which
     are present (one choice, shrinking towards none), `rng` their values. Each entry gives
     the values to choose from, or a function building one from the rng."""
     out: dict[str, JSON] = {}
     for present, (key, options) in zip(flags(draw, len(table)), table, strict=True):
-        if present:
-            out[key] = options(rng) if callable(options) else rng.choice(options)
+        if present:  # a copy: a constant shared between bodies must not be aliased
+            out[key] = options(rng) if callable(options) else copy.deepcopy(rng.choice(options))
     return out

@@ -18,15 +18,17 @@ from hypothesis import strategies as st
 from tests.conftest import Harness
 from tests.coverage import bodies_anthropic, bodies_openai
 from tests.coverage.oracle import Seen, instrument, leaf_problems, marker_problems
-from tests.coverage.sites import planted
+from tests.coverage.sites import Site, plant, planted_site, string_sites
 
-MARKER = "qzvmarkerqzv"
-"""Lower-case letters only: no detector fires on it, so a planted body stays public and
-the policy sends it to the aggregator first (through a translator where one is needed)."""
+MARKERS = [f"qzv mark{chr(97 + i)} qzv" for i in range(6)]
+"""Lower-case letters and spaces: no detector fires on them, so a planted body stays public
+and the policy sends it to the aggregator first (through a translator where one is
+needed); and the spaces fit no exempt shape (enum, id, number), so a marker a validator
+waved through is caught. Up to six per body, each at a different random site."""
 PROPERTY = settings(
     derandomize=True,
     deadline=None,
-    max_examples=60,
+    max_examples=80,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 Strategy = Callable[..., st.SearchStrategy[dict[str, Any]]]
@@ -81,6 +83,26 @@ async def _post(h: Harness, path: str, body: dict[str, Any]) -> int:
         return resp.status
 
 
+@st.composite
+def several_planted(
+    draw: st.DrawFn, bodies: st.SearchStrategy[dict[str, Any]]
+) -> tuple[dict[str, Any], list[Site]]:
+    """A body with markers planted at up to six distinct sites, the deepest first and a
+    value before its own key (renaming a key changes the paths at and below it, never
+    those beside or above it)."""
+    body = draw(bodies)
+    sites = string_sites(body)
+    picked = draw(st.lists(st.sampled_from(sites), min_size=1, max_size=6, unique=True))
+    picked.sort(key=lambda site: (len(site.path), not site.is_key), reverse=True)
+    hows = st.sampled_from(["replace", "prefix", "suffix", "middle"])
+    where = []
+    for marker, site in zip(MARKERS, picked, strict=False):
+        how = draw(hows)
+        body = plant(body, site, marker, how)
+        where.append(planted_site(site, marker, how))
+    return body, where
+
+
 @pytest.mark.parametrize("api", list(APIS))
 @PROPERTY
 @given(data=st.data())
@@ -88,14 +110,17 @@ async def test_every_forwarded_string_was_scanned(
     harness: Harness, seen: Seen, api: str, data: st.DataObject
 ) -> None:
     path, strategy, models = APIS[api]
-    body, site = data.draw(planted(strategy(models), MARKER))
-    note(f"marker at {site}")
+    body, sites = data.draw(several_planted(strategy(models)))
+    note(f"markers at {sites}")
     _reset(harness, seen)
     status = await _post(harness, path, body)
     received = _received(harness)
     assert status < 500, f"{status} for a valid {api} body"
-    problems = marker_problems(seen, received, MARKER)
+    problems = [p for marker in MARKERS for p in marker_problems(seen, received, marker)]
     problems += leaf_problems(seen, received, ROUTE_MODELS)
+    if problems:
+        note(orjson.dumps(body).decode()[:3000])
+        note(repr(received)[:3000])
     assert not problems, problems
 
 
@@ -122,3 +147,22 @@ async def test_valid_bodies_without_planted_values_are_accepted_and_reach_the_ag
         assert routes[0].startswith("openrouter:"), routes
     else:
         assert not any(r.startswith("openrouter:") for r in routes), (unscanned, routes)
+
+
+async def test_the_oracle_fails_when_a_field_is_exempted_without_a_real_validator(
+    harness: Harness, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The oracle itself can fail: with `metadata` exempted by a validator that accepts
+    anything (the mistake an allow-list makes), a marker there is reported."""
+    from sidecar.api import fields_openai
+    from sidecar.classify.walk import Field
+
+    fields = dict(fields_openai.CHAT.fields or {})
+    fields["metadata"] = Field(values=Field(check=lambda value: True))
+    monkeypatch.setattr(fields_openai.CHAT, "fields", fields)
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    body["metadata"] = {"note": MARKERS[0]}
+    assert await _post(harness, "/v1/chat/completions", body) == 200
+    problems = marker_problems(seen, _received(harness), MARKERS[0])
+    assert any("a validator exempted" in p for p in problems), problems
+    assert any("forwarded unscanned" in p for p in problems), problems
