@@ -29,17 +29,22 @@ def completion_payloads(
     choice = {"text": answer, "index": 0, "logprobs": None, "finish_reason": "stop"}
     whole = {**head, "model": model, "choices": [choice], "usage": usage}
     size = max(1, -(-len(answer) // max(1, pieces)))
-    chunks = [
+    starts = range(0, len(answer), size)
+    chunks: list[dict[str, Any]] = [
         {
             **head,
             "model": model,
             "choices": [
-                {"text": answer[i : i + size], "index": 0, "logprobs": None, "finish_reason": None}
+                {
+                    "text": answer[i : i + size],
+                    "index": 0,
+                    "logprobs": None,
+                    "finish_reason": "stop" if i == starts[-1] else None,
+                }
             ],
         }
-        for i in range(0, len(answer), size)
+        for i in starts
     ]
-    chunks[-1]["choices"][0]["finish_reason"] = "stop"
     if (body.get("stream_options") or {}).get("include_usage"):
         chunks.append({**head, "model": model, "choices": [], "usage": usage})
     return whole, chunks
