@@ -1,0 +1,90 @@
+"""What is scanned is exactly what is sent: the upstream body is serialised from the parsed
+object that was scanned, so every way two JSON parsers could disagree is either decoded
+into that object or refused with a 400, and nothing half-parsed is ever forwarded."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import aiohttp
+import orjson
+import pytest
+
+from tests.conftest import Harness
+from tests.test_routing import SSN
+
+HELLO = b'"messages": [{"role": "user", "content": "hi"}]'
+
+
+async def post(h: Harness, raw: bytes, **headers: str) -> tuple[int, bytes]:
+    async with (
+        aiohttp.ClientSession(auto_decompress=False) as session,
+        session.post(
+            h.running.app_url + "/v1/chat/completions",
+            data=raw,
+            headers={"content-type": "application/json", **headers},
+        ) as resp,
+    ):
+        return resp.status, await resp.read()
+
+
+def sent(h: Harness) -> list[bytes]:
+    return [r.body for emu in h.upstreams.values() for r in emu.received]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xef\xbb\xbf{" + HELLO + b', "model": "gpt-4o"}',  # a byte order mark
+        b"{" + HELLO + b', "model": "gpt-4o", "temperature": NaN}',
+        b"{" + HELLO + b', "model": "gpt-4o", "temperature": Infinity}',
+        b"{" + HELLO + b', "model": "gpt-4o", "user": "\\ud800"}',  # a lone surrogate
+        b"{" + HELLO + b', "model": "gpt-4o", "user": "\xff\xfe"}',  # not UTF-8
+    ],
+    ids=["bom", "nan", "infinity", "lone-surrogate", "not-utf8"],
+)
+async def test_what_two_parsers_could_read_differently_is_refused(
+    harness: Harness, raw: bytes
+) -> None:
+    status, body = await post(harness, raw)
+    assert status == 400, body
+    assert orjson.loads(body)["error"]["type"] == "invalid_request_error"
+    assert sent(harness) == []
+
+
+@pytest.mark.parametrize("order", ["ssn-first", "ssn-last"])
+async def test_duplicate_keys_reach_the_upstream_as_the_one_value_that_was_scanned(
+    harness: Harness, order: str
+) -> None:
+    pair = [f'"user": "{SSN}"', '"user": "customer-42"']
+    if order == "ssn-last":
+        pair.reverse()
+    raw = ("{" + HELLO.decode() + ', "model": "gpt-4o", ' + ", ".join(pair) + "}").encode()
+    status, _ = await post(harness, raw)
+    assert status == 200
+    [forwarded] = sent(harness)
+    assert forwarded.count(b'"user":') == 1  # one key: the one the scanner saw
+    record = harness.audit_records()[-1]
+    if order == "ssn-last":
+        assert SSN.encode() in forwarded and record["classification"]["tags"] == {"pii.ssn": 1}
+        assert not harness.upstreams["openrouter"].received
+    else:
+        assert SSN.encode() not in forwarded and record["classification"]["level"] == "public"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_compressed_body_is_decoded_then_scanned(harness: Harness, encoding: str) -> None:
+    raw = orjson.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": f"ssn {SSN}"}]})
+    packed = gzip.compress(raw) if encoding == "gzip" else zlib.compress(raw)
+    status, _ = await post(harness, packed, **{"content-encoding": encoding})
+    assert status == 200
+    assert not harness.upstreams["openrouter"].received
+    assert harness.audit_records()[-1]["classification"]["tags"] == {"pii.ssn": 1}
+
+
+async def test_an_encoding_that_cannot_be_decoded_is_refused(harness: Harness) -> None:
+    raw = orjson.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    status, _ = await post(harness, gzip.compress(raw), **{"content-encoding": "x-unknown"})
+    assert 400 <= status < 500
+    assert sent(harness) == []
