@@ -24,9 +24,9 @@ from sidecar.classify import Classifier
 from sidecar.config import Config
 from sidecar.credentials import Credential
 from sidecar.errors import RouterError
-from sidecar.pipeline import build_policy_input
 from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.policy.tools import decision_document, describe_decision
+from sidecar.policy_input import build_policy_input
 from sidecar.providers.upstream import Upstream
 from sidecar.workload import Workload
 

@@ -13,10 +13,8 @@ import hashlib
 import time
 import traceback
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 import structlog
@@ -24,93 +22,24 @@ import structlog
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound, ParsedRequest, Reply
 from sidecar.audit import AuditLog, AuditRecord
 from sidecar.catalog import Candidate, Catalog, LogicalModel
-from sidecar.classify import Classifier, parse_declared, redact
+from sidecar.classify import Classifier, parse_declared
 from sidecar.classify.model import Classification
-from sidecar.classify.redact import Unredactable
 from sidecar.config import Limits
-from sidecar.dispatch import Dispatcher, DispatchLog, Opened, Plan
+from sidecar.dispatch import Dispatcher, Opened
 from sidecar.errors import RouterError
-from sidecar.headers import DECLARED_HEADER, forwardable
+from sidecar.headers import DECLARED_HEADER, forwardable, header_segments
 from sidecar.limits import InFlight, check_message_count
 from sidecar.metrics import OTHER, Metrics
-from sidecar.policy.model import POLICY_INPUT_VERSION, Decision, PolicyEngine
-from sidecar.providers.aggregator import dropped_fields, take_routing_fields
-from sidecar.providers.base import UnsupportedFeature
-from sidecar.providers.upstream import UnsupportedRoute
-from sidecar.relay import UpstreamStream
+from sidecar.planning import make_plans
+from sidecar.policy.model import Decision, PolicyEngine
+from sidecar.policy_input import build_policy_input
+from sidecar.trip import Trip, finish
 from sidecar.workload import Workload
 
 log = structlog.get_logger("llm_router.pipeline")
 
 DECISION_HEADER = "x-llm-router-decision-id"
 ROUTE_HEADER = "x-llm-router-route"
-
-
-def _serializer(body: dict[str, Any]) -> Callable[[], bytes]:
-    return lambda: orjson.dumps(body)
-
-
-@dataclass(slots=True)
-class _Trip:
-    """What one request went through; becomes the audit record and the metrics."""
-
-    api: ClientApi
-    started: float
-    record: AuditRecord
-    dispatch: DispatchLog = field(default_factory=DispatchLog)
-    decision: str = "invalid"
-    level: str = "unknown"
-    status: int = 0
-    error_code: str | None = None
-    served_by: Candidate | None = None
-    ready_at: float | None = None
-    ttfb: float | None = None
-    upstream_ttfb: float | None = None
-    usage: dict[str, int] | None = None
-    disconnected: bool = False
-    upstream_stream: UpstreamStream | None = None
-    """Closed when the request ends, even if the app never read the stream."""
-    dropped: dict[str, list[str]] = field(default_factory=dict)
-    """Route -> the app's routing fields its body goes without (providers/aggregator.py)."""
-
-
-def build_policy_input(
-    *,
-    request_id: str,
-    api: ClientApi,
-    parsed: ParsedRequest,
-    declared: str | None,
-    time: str,
-    workload: dict[str, Any],
-    classification: dict[str, Any],
-    model: LogicalModel,
-    candidates: list[Candidate],
-    alternatives: dict[str, list[Candidate]],
-) -> dict[str, Any]:
-    """The policy contract's input document (v1). `llm-router explain` builds the same.
-    The resolved model and all its names sit next to the requested one, so that a model
-    rule written with one name holds for every alias."""
-    policy_input: dict[str, Any] = {
-        "version": POLICY_INPUT_VERSION,
-        "request": {
-            "id": request_id,
-            "api": api.name,
-            "model": parsed.model,
-            "resolved_model": model.name,
-            "model_names": [model.name, *model.aliases],
-            "stream": parsed.stream,
-            "declared": {"data_class": declared} if declared else {},
-            "time": time,
-        },
-        "workload": workload,
-        "classification": classification,
-        "routes": [c.policy_view for c in candidates],
-    }
-    if alternatives:
-        policy_input["alternatives"] = {
-            name: [c.policy_view for c in cands] for name, cands in alternatives.items()
-        }
-    return policy_input
 
 
 class Pipeline:
@@ -144,7 +73,7 @@ class Pipeline:
     @asynccontextmanager
     async def run(self, api: ClientApi, inbound: Inbound) -> AsyncIterator[Reply]:
         decision_id = uuid.uuid4().hex
-        trip = _Trip(
+        trip = Trip(
             api, time.perf_counter(), AuditRecord(decision_id, api.name, self._workload_view)
         )
         self.metrics.inflight.inc()
@@ -178,9 +107,9 @@ class Pipeline:
             if admitted:
                 self.admission.release()
             self.metrics.inflight.dec()
-            self._finish(trip)
+            finish(trip, self.audit, self.metrics)
 
-    async def _journey(self, api: ClientApi, inbound: Inbound, trip: _Trip) -> Reply:
+    async def _journey(self, api: ClientApi, inbound: Inbound, trip: Trip) -> Reply:
         if self.audit.gated:  # audit queue full and on_full: block -> wait before anything
             await self.audit.admit()
         raw = await self._read(inbound)
@@ -208,7 +137,7 @@ class Pipeline:
                 kind="api_error",
             )
 
-        # lead: scan header_segments(forwarded) here
+        parsed.segments.extend(header_segments(forwarded))  # forwarded values are text too
         classification = self._classify(api, parsed, declared, trip)
         alternatives = self.catalog.alternatives(model)
         decision = await self._decide(
@@ -216,7 +145,9 @@ class Pipeline:
         )
         offered = [*candidates, *(c for cands in alternatives.values() for c in cands)]
 
-        plans = self._plans(api, parsed, classification, decision, offered, trip, forwarded)
+        plans = make_plans(
+            api, parsed, classification, decision, offered, trip, forwarded, self.masks
+        )
         opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch)
         return self._reply(api, opened, offered, trip)
 
@@ -248,7 +179,7 @@ class Pipeline:
             ) from None
 
     def _classify(
-        self, api: ClientApi, parsed: ParsedRequest, declared: str | None, trip: _Trip
+        self, api: ClientApi, parsed: ParsedRequest, declared: str | None, trip: Trip
     ) -> Classification:
         t0 = time.perf_counter()
         try:
@@ -281,7 +212,7 @@ class Pipeline:
         model: LogicalModel,
         candidates: list[Candidate],
         alternatives: dict[str, list[Candidate]],
-        trip: _Trip,
+        trip: Trip,
     ) -> Decision:
         policy_input = build_policy_input(
             request_id=trip.record.decision_id,
@@ -340,76 +271,8 @@ class Pipeline:
         trip.decision = "allow"
         return decision
 
-    def _plans(
-        self,
-        api: ClientApi,
-        parsed: ParsedRequest,
-        classification: Classification,
-        decision: Decision,
-        candidates: list[Candidate],
-        trip: _Trip,
-        app_headers: dict[str, str],
-    ) -> list[Plan]:
-        body = parsed.body
-        redact_categories = set(decision.obligations.redact)
-        if redact_categories and any(
-            f.category in redact_categories for f in classification.findings
-        ):
-            try:
-                body = redact(
-                    body, parsed.segments, classification.findings, redact_categories, self.masks
-                )
-            except Unredactable as exc:
-                raise RouterError(
-                    403,
-                    "unredactable",
-                    f"the policy requires redacting {exc} in text that cannot be rewritten "
-                    "(a PDF); nothing was sent",
-                    kind="policy_denied",
-                ) from None
-        body, routing = take_routing_fields(body)  # models, provider, plugins...: the policy's
-        by_id = {c.id: c for c in candidates}
-        prefs = decision.obligations.provider_preferences
-        plans: list[Plan] = []
-        skipped: list[str] = []
-        """Why each route was skipped, for the app: may quote the app's own values."""
-        recorded: list[str] = []
-        """The same without them, for the audit record."""
-        for route_id in decision.routes:
-            cand = by_id.get(route_id)
-            if cand is None:  # the engine already drops these; never trust, always verify
-                continue
-            up = cand.upstream
-            try:
-                url = up.url(api.endpoint, cand.model)
-                translator = up.translator(api.schema, api.endpoint)
-                translated = translator.request_body(body, cand.model)
-            except (UnsupportedRoute, UnsupportedFeature) as exc:
-                skipped.append(f"{route_id}: {exc}")
-                audit = exc.audit if isinstance(exc, UnsupportedFeature) else str(exc)
-                recorded.append(f"{route_id}: {audit}")
-                continue
-            except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-                # A field of a shape the parser let through but the translator cannot read:
-                # skip the route rather than send a half-translated body.
-                log.warning("translation_failed", route=route_id, error_type=type(exc).__name__)
-                skipped.append(f"{route_id}: a field has a shape this route cannot take")
-                recorded.append(skipped[-1])
-                continue
-            trip.dropped[route_id] = up.apply_obligations(translated, prefs, routing)
-            plans.append(Plan(route_id, up, url, translator, _serializer(translated), app_headers))
-        if recorded:
-            trip.record.outcome["skipped"] = recorded
-        if not plans:
-            raise RouterError(
-                400,
-                "unsupported_feature",
-                "no allowed route can express this request: " + "; ".join(skipped),
-            )
-        return plans
-
     def _reply(
-        self, api: ClientApi, opened: Opened, candidates: list[Candidate], trip: _Trip
+        self, api: ClientApi, opened: Opened, candidates: list[Candidate], trip: Trip
     ) -> Reply:
         plan = opened.plan
         trip.served_by = next(c for c in candidates if c.id == plan.route_id)
@@ -433,7 +296,7 @@ class Pipeline:
         return Reply(opened.status, headers, stream=self._relay(api, opened, trip))
 
     async def _relay(
-        self, api: ClientApi, opened: Opened, trip: _Trip
+        self, api: ClientApi, opened: Opened, trip: Trip
     ) -> AsyncGenerator[bytes, None]:
         stream = opened.stream
         assert stream is not None
@@ -456,7 +319,7 @@ class Pipeline:
             trip.error_code = failure.code
             yield api.stream_error(failure, trip.record.decision_id)
 
-    def _error_reply(self, trip: _Trip, err: RouterError) -> Reply:
+    def _error_reply(self, trip: Trip, err: RouterError) -> Reply:
         trip.status, trip.error_code = err.status, err.code
         trip.ready_at = time.perf_counter()
         headers = {
@@ -465,67 +328,6 @@ class Pipeline:
             **err.headers,
         }
         return Reply(err.status, headers, trip.api.error_body(err, trip.record.decision_id))
-
-    def _finish(self, trip: _Trip) -> None:
-        now = time.perf_counter()
-        record, cand = trip.record, trip.served_by
-        record.attempts = trip.dispatch.attempts
-        if dropped := dropped_fields(trip.dropped, ((a.route, a.outcome) for a in record.attempts)):
-            record.outcome["dropped_fields"] = dropped  # names only, of routes the body went to
-        record.decision = trip.decision
-        ready = trip.ready_at if trip.ready_at is not None else now
-        overhead = max(0.0, ready - trip.started - trip.dispatch.upstream_seconds)
-        provider = cand.upstream.name if cand else None
-        kind = cand.upstream.kind if cand else "none"
-        record.outcome.update(
-            {
-                "status": 499 if trip.disconnected else trip.status,
-                "error_code": "client_disconnected" if trip.disconnected else trip.error_code,
-                "route": cand.id if cand else None,
-                "provider": provider,
-                "route_kind": kind,
-                # Any attempt, served or failed over: the body left for an aggregator.
-                "sent_to_aggregator": any(
-                    a.kind == "aggregator" and a.outcome != "unavailable" for a in record.attempts
-                ),
-                "ttfb_ms": round(trip.ttfb * 1000, 3) if trip.ttfb is not None else None,
-                "duration_ms": round((now - trip.started) * 1000, 3),
-                "overhead_ms": round(overhead * 1000, 4),
-                "usage": trip.usage,
-            }
-        )
-        self.audit.emit(record)
-
-        m = self.metrics
-        provider = provider or "none"
-        model = record.model or OTHER  # a configured model name, or `other`: bounded
-        m.requests.labels(
-            api=trip.api.name,
-            route_kind=kind,
-            provider=provider,
-            decision=trip.decision,
-            level=trip.level,
-            model=model,
-        ).inc()
-        m.overhead.observe(overhead)
-        if record.outcome["sent_to_aggregator"]:
-            m.sent_to_aggregator.labels(level=trip.level).inc()
-        if cand is not None:
-            m.request_duration.labels(provider=provider, route_kind=kind).observe(
-                now - trip.started
-            )
-            if trip.upstream_ttfb is not None and trip.status < 400:
-                m.upstream_ttfb.labels(provider=provider, route_kind=kind).observe(
-                    trip.upstream_ttfb
-                )
-            if trip.usage:
-                tokens = m.tokens
-                tokens.labels(provider=provider, model=model, type="prompt").inc(
-                    trip.usage["prompt_tokens"]
-                )
-                tokens.labels(provider=provider, model=model, type="completion").inc(
-                    trip.usage["completion_tokens"]
-                )
 
 
 def _relayable_error(api: ClientApi, status: int, body: bytes, decision_id: str) -> bytes:

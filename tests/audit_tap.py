@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 import pytest
 
+from sidecar.api import fields_anthropic, fields_openai
 from sidecar.audit.log import AuditLog
 from sidecar.audit.record import SCHEMA
 from sidecar.audit.verify import verify
@@ -40,6 +41,10 @@ HEADER_MARKERS = ("Bearer ", "authorization", "x-api-key")
 VOCABULARY = " ".join(sorted(RECORDED_NAMES))
 """Field names the sidecar itself records (`outcome.dropped_fields`): an app's body holding
 `provider` or `route: "fallback"` does not make those words prompt text."""
+
+
+API_NAMES = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED
+"""Documented field names: a fuzzed body that sends one as a value makes it no prompt."""
 
 
 @dataclass
@@ -73,6 +78,8 @@ class AuditTap:
             segments = parsed.segments
             for segment in segments:
                 text = segment.text.strip()
+                if segment.form == "key" or text in API_NAMES:
+                    continue  # the app's key may be a word the audit schema uses too
                 if len(text) >= MIN_PROMPT and text not in VOCABULARY:
                     tap.planted.add(text)
                     tap.prompts += 1

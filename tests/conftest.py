@@ -8,9 +8,12 @@ fresh ones, so recorded bodies belong to that test alone.
 
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,8 @@ KEYS = {
     "anthropic": "sk-ant-test-0a1b2c3d4e",
 }
 APP_KEY = "sk-app-must-never-be-forwarded-31337"
+COMPILED_CACHE = Path(tempfile.mkdtemp(prefix="llm-router-hs-"))
+atexit.register(shutil.rmtree, COMPILED_CACHE, ignore_errors=True)
 TAP = AuditTap()
 """Every audit line of the session; checked when the session ends (see audit_tap.py)."""
 TAP.plant(*KEYS.values(), APP_KEY)
@@ -89,6 +94,9 @@ def config_dict(urls: dict[str, str], **overrides: Any) -> dict[str, Any]:
         },
         "policy": {"path": str(POLICIES)},
         "workload": {"namespace": "claims", "pod": "claims-api-1", "service_account": "claims"},
+        # Hyperscan's compiler takes ~3 s per sidecar; the suite compiles once and loads the
+        # databases from here (the start-up cache operators use too, see dbcache.py).
+        "classification": {"compiled_cache_dir": str(COMPILED_CACHE)},
     }
     data.update(overrides)
     return data

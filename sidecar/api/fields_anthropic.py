@@ -19,6 +19,7 @@ from sidecar.classify.walk import (
     array,
     either,
     free,
+    known_keys,
     matching,
     number,
     obj,
@@ -151,3 +152,6 @@ MESSAGES = obj(
     output_config=obj(format=obj(type=one_of("json_schema"), schema=SCHEMA)),
 )
 """POST /v1/messages and /v1/messages/count_tokens."""
+
+DOCUMENTED = known_keys(MESSAGES)
+"""Field names of Anthropic requests: safe to name in audit records."""

@@ -23,6 +23,7 @@ from sidecar.classify.walk import (
     array,
     either,
     free,
+    known_keys,
     matching,
     number,
     obj,
@@ -152,3 +153,6 @@ EMBEDDINGS = obj(
     dimensions=number(1, 65_536, integer=True),
 )
 """POST /v1/embeddings."""
+
+DOCUMENTED = known_keys(CHAT, COMPLETIONS, EMBEDDINGS)
+"""Field names of OpenAI requests: safe to name in audit records."""

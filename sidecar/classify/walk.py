@@ -151,6 +151,33 @@ def walk(body: Mapping[str, Any], root: Field) -> Extraction:
     return out
 
 
+def known_keys(*trees: Field) -> frozenset[str]:
+    """Every field name the trees know: constants of the API, never the app's text (an
+    unknown key is scanned), so safe to name in an audit record."""
+    keys: set[str] = set()
+    seen: set[int] = set()
+    stack = list(trees)
+    while stack:
+        spec = stack.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        for key, child in (spec.fields or {}).items():
+            keys.add(key)
+            stack.append(child)
+        stack.extend(c for c in (spec.values, spec.items) if c is not None)
+    return frozenset(keys)
+
+
+def named_fields(names: list[str], known: frozenset[str]) -> str:
+    """`names` for an audit record: documented ones by name, the app's own only counted."""
+    shown = [n for n in names if n in known]
+    rest = len(names) - len(shown)
+    if rest:
+        shown.append(f"{rest} other field(s)")
+    return ", ".join(shown)
+
+
 # ---- building blocks of the per-API trees ---------------------------------------------
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 
 from sidecar.api.anthropic import ERROR_TYPES
+from sidecar.api.fields_anthropic import DOCUMENTED
+from sidecar.classify.walk import named_fields
 from sidecar.providers.base import (
     SSEParser,
     UnsupportedFeature,
@@ -158,7 +160,8 @@ class AnthropicToOpenAI:
         if unknown:
             raise UnsupportedFeature(
                 "an OpenAI-format upstream cannot express: " + ", ".join(unknown),
-                audit=f"an OpenAI-format upstream cannot express {len(unknown)} field(s)",
+                audit="an OpenAI-format upstream cannot express: "
+                + named_fields(unknown, DOCUMENTED),
             )
         messages: list[dict[str, Any]] = []
         if body.get("system"):

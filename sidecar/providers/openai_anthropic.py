@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from sidecar.api.fields_openai import DOCUMENTED
+from sidecar.classify.walk import named_fields
 from sidecar.providers.anthropic_anthropic import anthropic_usage
 from sidecar.providers.base import (
     SSEParser,
@@ -182,7 +184,7 @@ class OpenAIToAnthropic:
         if unknown:
             raise UnsupportedFeature(
                 "Anthropic cannot express: " + ", ".join(unknown),
-                audit=f"Anthropic cannot express {len(unknown)} field(s)",
+                audit="Anthropic cannot express: " + named_fields(unknown, DOCUMENTED),
             )
         if body.get("n") not in (None, 1):
             raise UnsupportedFeature("n > 1")

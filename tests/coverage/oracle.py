@@ -32,7 +32,7 @@ from sidecar.classify import Classifier
 from sidecar.classify.model import Segment
 from sidecar.classify.pdftext import pdf_text
 from sidecar.classify.unescape import unescape
-from sidecar.classify.walk import Extraction, Field
+from sidecar.classify.walk import Extraction
 
 WORD = re.compile(r"[A-Za-z0-9]{3,}")
 TRANSLATOR_WORDS = frozenset(
@@ -121,30 +121,7 @@ class Seen:
         return [v for walk in self.walks for v in walk.declared]
 
 
-def tree_keys(*trees: Field) -> frozenset[str]:
-    """Every field name the exemption trees know: API constants, which the walk does not
-    scan as keys (an unknown key is scanned)."""
-    keys: set[str] = set()
-    seen: set[int] = set()
-    stack = list(trees)
-    while stack:
-        spec = stack.pop()
-        if id(spec) in seen:
-            continue
-        seen.add(id(spec))
-        for key, child in (spec.fields or {}).items():
-            keys.add(key)
-            stack.append(child)
-        stack.extend(c for c in (spec.values, spec.items) if c is not None)
-    return frozenset(keys)
-
-
-KNOWN_KEYS = tree_keys(
-    fields_openai.CHAT,
-    fields_openai.COMPLETIONS,
-    fields_openai.EMBEDDINGS,
-    fields_anthropic.MESSAGES,
-)
+KNOWN_KEYS = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED
 
 
 def instrument(monkeypatch: pytest.MonkeyPatch) -> Seen:

@@ -16,9 +16,9 @@ from sidecar.api.openai import CHAT_COMPLETIONS
 from sidecar.classify import Classifier
 from sidecar.config import load_config
 from sidecar.explain import _catalog
-from sidecar.pipeline import build_policy_input
 from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.policy.loader import read_policy_dir
+from sidecar.policy_input import build_policy_input
 from tests.conftest import POLICIES, ROOT
 
 CONFIG = load_config(ROOT / "deploy" / "config" / "default.yaml", environ={})
