@@ -20,6 +20,7 @@ from aiohttp import web
 from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
 from sidecar.api.openai import CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS
+from sidecar.api.passthrough import Passthrough
 from sidecar.audit import AuditLog
 from sidecar.breaker import Breakers
 from sidecar.catalog import Catalog
@@ -130,6 +131,10 @@ class Sidecar:
         app.router.add_post("/v1/messages", self._handler(MESSAGES))
         app.router.add_post("/v1/messages/count_tokens", self._handler(COUNT_TOKENS))
         app.router.add_get("/v1/models", self._models)
+        for endpoint in self.config.passthrough:  # declared by the operator, with routes
+            model = self.catalog.models[endpoint.model]
+            names = frozenset((model.name, *model.aliases))
+            app.router.add_post(endpoint.path, self._handler(Passthrough(endpoint, names)))
         # Last: any other path or method is refused, never forwarded (sidecar/endpoints.py).
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         return app

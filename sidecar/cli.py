@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sidecar.audit import configure_logging
-from sidecar.config import ConfigError, load_config
+from sidecar.config_loader import ConfigError, load_config
 
 
 def run_async(coro: Coroutine[Any, Any, int | None]) -> int | None:

@@ -8,21 +8,19 @@ name the key and the line of the file, so the operator finds them without guessi
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import (
     AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
+
+from sidecar.config_endpoints import PassthroughEndpoint
 
 ENV_PREFIX = "LLM_ROUTER__"
 """Environment overrides: LLM_ROUTER__listen__port=8081 sets listen.port."""
@@ -330,6 +328,8 @@ class Config(_Strict):
     limits: Limits = Limits()
     workload: WorkloadConfig = WorkloadConfig()
     classification: ClassificationConfig = ClassificationConfig()
+    passthrough: tuple[PassthroughEndpoint, ...] = ()
+    """Extra endpoints, each served by a configured model (see config_endpoints.py)."""
     shutdown_grace_s: float = Field(25.0, ge=0)
     """After SIGTERM: how long in-flight requests and streams may take to finish. Keep it
     below the pod's terminationGracePeriodSeconds (30 by default)."""
@@ -350,6 +350,22 @@ class Config(_Strict):
                 if alias in seen and seen[alias] != name:
                     raise ValueError(f"models.{name}: name {alias!r} is also used by {seen[alias]}")
                 seen[alias] = name
+        paths = [p.path for p in self.passthrough]
+        for i, endpoint in enumerate(self.passthrough):
+            where = f"passthrough.{i}"
+            if paths.count(endpoint.path) > 1:
+                raise ValueError(f"{where}: path {endpoint.path} is declared twice")
+            served_by = self.models.get(endpoint.model)
+            if served_by is None:
+                raise ValueError(f"{where}: model {endpoint.model!r} is not a model")
+            for route in served_by.routes:
+                api = self.providers[route.provider].api
+                family = "anthropic" if api == "anthropic" else "openai"
+                if family != endpoint.format:
+                    raise ValueError(
+                        f"{where}: route provider {route.provider!r} speaks {api}, "
+                        f"not {endpoint.format} (pass-through endpoints are not translated)"
+                    )
         return self
 
 
@@ -358,75 +374,3 @@ def config_revision(config: Config) -> str:
     `llm_router_config_info`: which providers, compliance attributes and models decided.
     Keys are never part of the config (only where to find them), so nothing secret is in it."""
     return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
-
-
-class ConfigError(Exception):
-    """A configuration that must stop start-up; the message names the key and the line."""
-
-
-def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
-    """Read, override from the environment, and validate a config file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_config(text, str(path), environ if environ is not None else os.environ)
-
-
-def parse_config(text: str, source: str, environ: Mapping[str, str]) -> Config:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping")
-    _apply_env_overrides(data, environ)
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, node, source)) from None
-
-
-def _apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        keys = [k for k in name[len(ENV_PREFIX) :].split("__") if k]
-        if not keys:
-            continue
-        target = data
-        for key in keys[:-1]:
-            nxt = target.setdefault(key, {})
-            if not isinstance(nxt, dict):
-                raise ConfigError(f"environment {name}: {key} is not a mapping")
-            target = nxt
-        target[keys[-1]] = yaml.safe_load(raw)
-
-
-def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
-    lines = [f"{source}: invalid configuration"]
-    for err in exc.errors():
-        loc = [p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")]
-        dotted = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(root, loc)
-        where = f" (line {line})" if line else ""
-        message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        lines.append(f"  {dotted}{where}: {message}")
-    return "\n".join(lines)
-
-
-def _line_of(node: yaml.Node | None, loc: list[int | str]) -> int | None:
-    """Line (1-based) of the deepest YAML node along `loc` that exists in the file."""
-    best = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
-        else:
-            return best
-        if node is None:
-            return best
-        best = node.start_mark.line + 1
-    return best

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.config import ConfigError, load_config, parse_config
+from sidecar.config_loader import ConfigError, load_config, parse_config
 from sidecar.credentials import load_credential
 from tests.conftest import ROOT, run_cli
 

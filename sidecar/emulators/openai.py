@@ -30,6 +30,7 @@ from aiohttp import web
 from sidecar.emulators.openai_payloads import (
     chat_chunks,
     completion_payloads,
+    moderation,
     prompt_text,
     served_by,
     split,
@@ -173,6 +174,7 @@ class OpenAIEmulator(LoopbackServer):
         self.app.router.add_post(self.base_path + "/chat/completions", self._chat)
         self.app.router.add_post(self.base_path + "/embeddings", self._embeddings)
         self.app.router.add_post(self.base_path + "/completions", self._completions)
+        self.app.router.add_post(self.base_path + "/moderations", self._moderations)
         self.app.router.add_get(self.base_path + "/models", self._models)
         self.app.router.add_route("*", "/{tail:.*}", self._unknown)
 
@@ -341,6 +343,14 @@ class OpenAIEmulator(LoopbackServer):
             events = [b"data: " + orjson.dumps(c) + b"\n\n" for c in chunks]
             return await self._stream(request, fault, [*events, b"data: [DONE]\n\n"], {})
         return self._ok(whole)
+
+    async def _moderations(self, request: web.Request) -> web.Response:
+        early, body, _ = await self._admit(request)
+        if early is not None:
+            return early
+        if body.get("input") in (None, "", []):
+            return self._error(400, "Missing required parameter: 'input'.", param="input")
+        return self._ok(moderation(body))
 
     async def _models(self, request: web.Request) -> web.Response:
         early, _, _ = await self._admit(request, needs_body=False)

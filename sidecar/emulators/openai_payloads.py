@@ -50,6 +50,23 @@ def completion_payloads(
     return whole, chunks
 
 
+def moderation(body: dict[str, Any]) -> dict[str, Any]:
+    """`POST /moderations`: one unflagged result per input."""
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    categories = ("harassment", "hate", "self-harm", "sexual", "violence")
+    result = {
+        "flagged": False,
+        "categories": dict.fromkeys(categories, False),
+        "category_scores": dict.fromkeys(categories, 0.0001),
+    }
+    model = str(body.get("model") or "omni-moderation-latest")
+    return {
+        "id": "modr-" + uuid.uuid4().hex[:20],
+        "model": model,
+        "results": [result] * len(inputs),
+    }
+
+
 def prompt_text(prompt: Any) -> str:
     if isinstance(prompt, str):
         return prompt

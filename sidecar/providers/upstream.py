@@ -85,7 +85,8 @@ class Upstream:
 
     def url(self, endpoint: str, model: str) -> str:
         api = self.config.api
-        path = PATHS[api].get(endpoint)
+        # A configured pass-through endpoint names its upstream path itself.
+        path = endpoint if endpoint.startswith("/") else PATHS[api].get(endpoint)
         if path is None:
             raise UnsupportedRoute(f"a {api} upstream has no {endpoint} endpoint")
         if api == "azure_openai":

@@ -19,7 +19,7 @@ import yaml
 from cryptography import x509
 
 from sidecar.cli import build_parser
-from sidecar.config import parse_config
+from sidecar.config_loader import parse_config
 from sidecar.k8s import INJECTED_LABEL
 from sidecar.k8s.admission import review
 from sidecar.k8s.settings import InjectorSettings, load_settings

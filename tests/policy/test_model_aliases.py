@@ -14,7 +14,7 @@ import pytest
 
 from sidecar.api.openai import CHAT_COMPLETIONS
 from sidecar.classify import Classifier
-from sidecar.config import load_config
+from sidecar.config_loader import load_config
 from sidecar.explain import _catalog
 from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.policy.loader import read_policy_dir

@@ -8,11 +8,10 @@ import pytest
 from sidecar.config import (
     CircuitBreakerConfig,
     Config,
-    ConfigError,
     Limits,
     Timeouts,
-    parse_config,
 )
+from sidecar.config_loader import ConfigError, parse_config
 from tests.conftest import ROOT
 
 DEFAULT = ROOT / "deploy" / "config" / "default.yaml"
