@@ -8,17 +8,25 @@ trees have too, so the same script measures a checkout of an earlier commit:
 
     python benchmarks/extraction.py                        # this tree
     PYTHONPATH=/path/to/old/checkout python benchmarks/extraction.py
+    python benchmarks/extraction.py --compare /path/to/old/checkout --rounds 5
 
 Prints JSON: per body, microseconds per request at p50 and p99 for parse and for
-parse + classify, the segment count, and the body size.
+parse + classify, the segment count, and the body size. With `--compare`, both trees run
+in turn, `--rounds` times, each in a fresh process; what is reported is each tree's median
+and the median of the per-round ratios (this machine's speed drifts by minutes, so only a
+ratio taken within one round means much).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -115,7 +123,7 @@ def measure(api: Any, body: dict[str, Any], classifier: Classifier, rounds: int)
     }
 
 
-def main() -> None:
+def run_here() -> dict[str, Any]:
     classifier = Classifier.from_config(ClassificationConfig())
     cases = {
         "chat_4k": (CHAT_COMPLETIONS, chat(4096), 2000),
@@ -127,7 +135,55 @@ def main() -> None:
     for api, body, _ in cases.values():  # warm caches and lazy imports
         measure(api, body, classifier, 20)
     results = {name: measure(api, body, classifier, n) for name, (api, body, n) in cases.items()}
-    json.dump({"python": sys.version.split()[0], "results": results}, sys.stdout, indent=2)
+    return {"python": sys.version.split()[0], "results": results}
+
+
+def _child(tree: Path | None) -> dict[str, Any]:
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    out = subprocess.run(
+        [sys.executable, __file__], env=env, capture_output=True, check=True, cwd="/"
+    ).stdout
+    result: dict[str, Any] = json.loads(out)["results"]
+    return result
+
+
+def compare(old: Path, rounds: int) -> dict[str, Any]:
+    here = Path(__file__).resolve().parent.parent
+    runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for _ in range(rounds):
+        runs.append((_child(old), _child(here)))
+    report: dict[str, Any] = {}
+    for case in runs[0][0]:
+        before = [b[case]["parse_classify_p50_us"] for b, _ in runs]
+        after = [a[case]["parse_classify_p50_us"] for _, a in runs]
+        report[case] = {
+            "bytes": runs[0][1][case]["bytes"],
+            "segments_before": runs[0][0][case]["segments"],
+            "segments_after": runs[0][1][case]["segments"],
+            "before_p50_us": round(statistics.median(before), 1),
+            "after_p50_us": round(statistics.median(after), 1),
+            "after_over_before": round(
+                statistics.median(a / b for a, b in zip(after, before, strict=True)), 3
+            ),
+            "before_p99_us": round(
+                statistics.median(b[case]["parse_classify_p99_us"] for b, _ in runs), 1
+            ),
+            "after_p99_us": round(
+                statistics.median(a[case]["parse_classify_p99_us"] for _, a in runs), 1
+            ),
+        }
+    return {"rounds": rounds, "compare": report}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--compare", type=Path, help="an older checkout to measure against")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    result = compare(args.compare, args.rounds) if args.compare else run_here()
+    json.dump(result, sys.stdout, indent=2)
     print()
 
 

@@ -125,12 +125,23 @@ def walk(body: Mapping[str, Any], root: Field) -> Extraction:
         elif kind is dict:
             fields, open_map = spec.fields, spec.values
             for key, value in node.items():
-                path.append(key)
                 child = fields.get(key) if fields is not None else None
                 if child is None:
                     if key:
-                        segments.append(Segment(tuple(path), key, KEY))
+                        segments.append(Segment((*path, key), key, KEY))
                     child = open_map if open_map is not None else ANY
+                if child.special is None:  # the common leaves inline: no call per value
+                    leaf = type(value)
+                    if leaf is str:
+                        check = child.check
+                        if check is not None and check(value):
+                            exempt.append(value)
+                        elif value:
+                            segments.append(Segment((*path, key), value, child.form))
+                        continue
+                    if leaf is bool or value is None:
+                        continue
+                path.append(key)
                 visit(value, child, node)
                 path.pop()
         elif kind is list:

@@ -127,6 +127,7 @@ def test_a_pdf_over_budget_is_declared() -> None:
     assert pdf_text(PDF, max_bytes=10).complete is False
     assert pdf_text(b"%PDF-1.4 garbage").complete is False
     assert pdf_text(PDF).pages == ["hello from a tiny page"]
+    assert pdf_text(_pdf("")).complete is False  # a page with no text: maybe an image
 
 
 def test_binary_files_are_declared_and_short_ones_scanned_as_text() -> None:
