@@ -119,8 +119,8 @@ def exempt(name: str, value: str) -> bool:
 
 def header_segments(forwarded: Mapping[str, str]) -> list[Segment]:
     """Every forwarded header value that is not exempt, as a segment for the classifier.
-    Its path, ("$headers", name), is not in the body: redaction cannot write there, so a
-    finding in a header must be decided on (deny or route), never masked."""
+    Its path, ("$headers", name), is not in the body: a header holding a finding that the
+    `redact` obligation covers is not forwarded at all (`planning.redacted`)."""
     return [
         Segment(path=(HEADER_PATH, name.lower()), text=value)
         for name, value in forwarded.items()

@@ -299,3 +299,27 @@ async def test_declared_public_over_a_detected_ssn_is_still_regulated(harness: H
     assert record["classification"]["level"] == "regulated"
     assert record["classification"]["declared"] == "public"
     assert record["classification"]["content_level"] == "regulated"
+
+
+async def test_a_forwarded_header_is_scanned(harness: Harness) -> None:
+    await harness.client.chat.completions.create(
+        model="gpt-4o", messages=user(), extra_headers={"X-Title": f"claims for {SSN}"}
+    )
+    assert_kept_off_the_aggregator(harness)
+
+
+async def test_a_header_holding_a_redacted_finding_is_not_forwarded(harness: Harness) -> None:
+    """Card data with no PCI DSS route is redacted by the default policy, and the request
+    may then use the aggregator: the attribution header holding the card number must not."""
+    await harness.client.chat.completions.create(
+        model="gpt-4o",
+        messages=user("card 4111 1111 1111 1111"),
+        extra_headers={
+            "X-Title": "card 4111 1111 1111 1111",
+            "HTTP-Referer": "https://app.example",
+        },
+    )
+    [sent] = harness.upstreams["openrouter"].received
+    assert "x-title" not in {k.lower() for k in sent.headers}
+    assert sent.headers.get("HTTP-Referer") == "https://app.example"
+    assert b"4111" not in sent.body
