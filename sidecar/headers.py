@@ -54,7 +54,12 @@ HEADER_PATH = "$headers"
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 """C0 and C1 controls, DEL, and the lone surrogates undecodable bytes arrive as."""
-_TOKEN_LIST = re.compile(r"[A-Za-z0-9._=-]+(?:,\s*[A-Za-z0-9._=-]+)*")
+_BETA_TOKEN = re.compile(
+    r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*-20[0-9]{2}-[0-9]{2}-[0-9]{2}|[a-z][a-z_-]*=v[0-9]{1,2}"
+)
+"""A feature token as the providers name them: Anthropic's `name-YYYY-MM-DD`
+(`prompt-caching-2024-07-31`), OpenAI's `name=vN` (`assistants=v2`)."""
+_DIGIT_RUN = re.compile(r"[0-9]{4}")
 
 
 def read_app_headers(headers: MultiMapping[str]) -> dict[str, str]:
@@ -109,12 +114,18 @@ def for_upstream(
 
 
 def exempt(name: str, value: str) -> bool:
-    """A value that cannot carry free text: a beta header's list of feature tokens."""
-    return (
-        name in TOKEN_HEADERS
-        and len(value) <= MAX_TOKEN_LIST
-        and _TOKEN_LIST.fullmatch(value) is not None
-    )
+    """A value that cannot carry free text: a beta header's list of feature tokens, each a
+    provider's token shape, with no four digits in a row but the date's year (so no
+    number worth finding fits in one)."""
+    if name not in TOKEN_HEADERS or len(value) > MAX_TOKEN_LIST:
+        return False
+    for token in value.split(","):
+        token = token.strip()
+        if not _BETA_TOKEN.fullmatch(token):
+            return False
+        if _DIGIT_RUN.search(token[:-10] if token[-11:-10] == "-" else token):
+            return False
+    return True
 
 
 def header_segments(forwarded: Mapping[str, str]) -> list[Segment]:

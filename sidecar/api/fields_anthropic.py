@@ -19,6 +19,7 @@ from sidecar.classify.walk import (
     array,
     either,
     free,
+    identifier,
     known_keys,
     matching,
     number,
@@ -27,7 +28,7 @@ from sidecar.classify.walk import (
     open_map,
 )
 
-BLOCK_ID = matching(r"(toolu|srvtoolu|mcptoolu|call|fc)_[A-Za-z0-9_\-]{1,120}")
+BLOCK_ID = identifier("toolu", "srvtoolu", "mcptoolu", "call", "fc")
 SERVER_TOOL_TYPE = matching(r"[a-z][a-z_]{1,40}_20[0-9]{6}", 64)
 """Versioned server tools: `web_search_20250305`, `bash_20250124`, `computer_20250124`."""
 BLOCK_TYPES = one_of(

@@ -23,17 +23,17 @@ from sidecar.classify.walk import (
     array,
     either,
     free,
+    identifier,
     known_keys,
-    matching,
     number,
     obj,
     one_of,
     open_map,
 )
 
-CALL_ID = matching(r"(call|fc|toolu|tool)_?[A-Za-z0-9_\-]{1,120}")
+CALL_ID = identifier("call", "fc", "toolu", "srvtoolu", "mcptoolu")
 """Tool-call ids as OpenAI, Anthropic and OpenRouter mint them."""
-AUDIO_ID = matching(r"audio_[A-Za-z0-9_\-]{1,120}")
+AUDIO_ID = identifier("audio")
 SEED = number(-(2**31), 2**31, integer=True)
 """Narrower than the API allows: a 16-digit card number sent as a seed is scanned."""
 SCHEMA = ANY

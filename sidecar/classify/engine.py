@@ -62,6 +62,7 @@ instead of 256 save most of it."""
 
 
 _JSON_FORMS = (JSON, DUMP)
+_JSON_START = re.compile(r"\s*[\[{]")
 Hit = tuple[int, int, int]
 """A fast-scan hit: (detector index, end in bytes, pattern id)."""
 
@@ -188,14 +189,11 @@ class Scanner:
             remaining -= len(text)
             # JSON text (tool arguments, JSON pasted into a string), and prose with \u
             # escapes a model reads as characters: scanned decoded, findings mapped back.
-            decoded = (
-                unescape(text)
-                if "\\" in text
-                and (
-                    segment.form in _JSON_FORMS or "\\u" in text or text.lstrip()[:1] in ("{", "[")
-                )
-                else None
-            )
+            decoded = None
+            if "\\" in text and (
+                segment.form in _JSON_FORMS or "\\u" in text or _JSON_START.match(text)
+            ):
+                decoded = unescape(text)
             if decoded is None:
                 out.append(normalize(text))
             else:
@@ -485,19 +483,21 @@ class Scanner:
         allowance: Allowance,
     ) -> list[Finding]:
         """A value cut across two parts of one message ("536-22-" | "8457") is found in a
-        window around the boundary and reported in both parts."""
+        window around the boundary and reported in both parts. Parts pair up by list: each
+        text part with the previous text part of the same list, whatever lies between (a
+        tool_use block, an unknown key), since a translator may join their texts."""
         out: list[Finding] = []
-        for i in range(len(segments) - 1):
-            a, b = segments[i].path, segments[i + 1].path
-            if (
-                len(a) < 2
-                or not isinstance(a[-2], int)  # parts of one list: content parts
-                or a[:-2] != b[:-2]
-                or a[-1] != b[-1]
-                or segments[i].form != TEXT
-            ):
+        previous: dict[tuple[object, ...], int] = {}
+        for j, segment in enumerate(segments):
+            path = segment.path
+            if len(path) < 2 or not isinstance(path[-2], int) or segment.form != TEXT:
                 continue
-            left, right = normalized[i].text[-BOUNDARY:], normalized[i + 1].text[:BOUNDARY]
+            group = (*path[:-2], path[-1])
+            i = previous.get(group)
+            previous[group] = j
+            if i is None:
+                continue
+            left, right = normalized[i].text[-BOUNDARY:], normalized[j].text[:BOUNDARY]
             if not left or not right:
                 continue
             cut = len(left)
@@ -507,9 +507,9 @@ class Scanner:
                     continue
                 la = len(normalized[i].text) - cut
                 a_span = normalized[i].span(la + start, la + cut)
-                b_span = normalized[i + 1].span(0, end - cut)
+                b_span = normalized[j].span(0, end - cut)
                 out.append(Finding(detector.tag, i, *a_span, detector.confidence))
-                out.append(Finding(detector.tag, i + 1, *b_span, detector.confidence))
+                out.append(Finding(detector.tag, j, *b_span, detector.confidence))
         return out
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import binascii
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from sidecar.classify.model import BASE64, EXTRACTED, TEXT, JsonPath
-from sidecar.classify.pdftext import pdf_text
+from sidecar.classify.pdftext import MAX_SECONDS, pdf_text
 from sidecar.classify.walk import Extraction
 
 IMAGE = "image"
@@ -104,7 +105,9 @@ def _decoded(out: Extraction, path: JsonPath, value: str, prefix: str, media: st
             out.text(path, text, BASE64, prefix)
             return True
     if kind == PDF:
-        extracted = pdf_text(raw)
+        started = time.perf_counter()
+        extracted = pdf_text(raw, max_seconds=min(MAX_SECONDS, out.extract_seconds))
+        out.extract_seconds -= time.perf_counter() - started
         for page, page_text in enumerate(extracted.pages):
             out.text((*path, page), page_text, EXTRACTED)
         if not extracted.complete:

@@ -9,6 +9,7 @@ redaction rewrites (`jsontext.mask_json` widens a span to whole escapes).
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Protocol
@@ -100,8 +101,8 @@ def unescape_once(text: str) -> Unescaped | None:
             if 0xD800 <= code <= 0xDBFF and low is not None and 0xDC00 <= low <= 0xDFFF:
                 code, size = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00), 12
             char = chr(code) if not 0xD800 <= code <= 0xDFFF else " "
-            if not char.isprintable() and char not in "\n\t\r":
-                char = " "
+            if char not in "\n\t\r" and unicodedata.category(char) == "Cc":
+                char = " "  # a control; format characters (U+200B) stay for normalize
         if char is None:
             pos = text.find("\\", pos + 1)
             continue

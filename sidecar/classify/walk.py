@@ -81,6 +81,9 @@ class Extraction:
     coverage tests check every forwarded value against these and the segments)."""
     declared: list[Any] = field(default_factory=list)
     """Values forwarded unscanned as content of a kind named in `unscanned`."""
+    extract_seconds: float = 1.0
+    """What is left of the request's budget for extracting text from files (PDFs): many
+    files in one body share it, since extraction runs on the event loop."""
 
     def text(self, path: JsonPath, text: str, form: str = TEXT, codec: str | None = None) -> None:
         if text:
@@ -228,15 +231,36 @@ def matching(pattern: str, max_length: int = 128) -> Field:
     return Field(check=check)
 
 
+_DIGIT_RUN = re.compile(r"[0-9]{4}")
+
+
+def identifier(*prefixes: str) -> Field:
+    """An id a provider minted (`call_…`, `toolu_…`): a prefix, `_`, then base-62
+    characters, with no four digits in a row, so neither a card number, an SSN, a phone
+    number nor a key fits in one; a minted id that happens to break that rule is scanned,
+    which costs nothing but a segment."""
+    shape = re.compile(f"(?:{'|'.join(map(re.escape, prefixes))})_[A-Za-z0-9]{{1,120}}")
+
+    def check(value: Any) -> bool:
+        return (
+            isinstance(value, str)
+            and shape.fullmatch(value) is not None
+            and _DIGIT_RUN.search(value) is None
+        )
+
+    return Field(check=check)
+
+
 def number(low: float, high: float, *, integer: bool = False) -> Field:
     """A numeric parameter: exempt inside its documented range (a card number sent as
-    `max_tokens` is out of range, so it is scanned)."""
+    `max_tokens` is out of range, so it is scanned), and a float only when it is short
+    (`0.7`, `0.95`: digits hidden after the point are scanned)."""
 
     def check(value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
-        if integer and not isinstance(value, int):
-            return False
+        if isinstance(value, float) and (integer or len(repr(value)) > 8):
+            return False  # 0.4111111111111111 is a card number in a temperature
         return low <= value <= high
 
     return Field(check=check)
@@ -262,7 +286,9 @@ def either(*specs: Field) -> Field:
         values=values,
         items=items,
         check=check if checks else None,
+        form=next((s.form for s in specs if s.form != TEXT), TEXT),
         special=special,
+        bulk=any(s.bulk for s in specs),
     )
 
 

@@ -63,6 +63,9 @@ def _int(value: Any) -> int:
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
+_DIGITS = re.compile(r"[0-9]{3,}")
+
+
 class UnsupportedFeature(Exception):
     """The target format cannot express something the app asked for. The route is skipped
     with this reason in the audit record; never is the feature silently dropped.
@@ -73,7 +76,8 @@ class UnsupportedFeature(Exception):
 
     def __init__(self, message: str, *, audit: str | None = None) -> None:
         super().__init__(message)
-        self.audit = audit if audit is not None else _QUOTED.sub("…", message)
+        shown = audit if audit is not None else _QUOTED.sub("…", message)
+        self.audit = _DIGITS.sub("#", shown)  # a number the app sent as a "type", say
 
 
 class Translator(Protocol):

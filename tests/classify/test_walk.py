@@ -175,3 +175,86 @@ def test_redaction_renames_keys_and_replaces_numbers_and_dumps() -> None:
 def test_token_ids_are_declared(value: Any, kind: str) -> None:
     found = walk({"model": "m", "input": value}, fields_openai.EMBEDDINGS)
     assert found.unscanned == {kind} and not found.segments
+
+
+def _pdf_with(annotation: str | None = None, pages: int = 1) -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.annotations import FreeText
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(200, 100)
+    if annotation is not None:
+        writer.add_annotation(0, FreeText(text=annotation, rect=(10, 10, 190, 90)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_pdf_annotations_are_scanned_and_empty_pdfs_declared() -> None:
+    found = pdf_text(_pdf_with(f"Patient SSN {SSN}"))
+    assert any(SSN in page for page in found.pages)
+    assert pdf_text(_pdf_with(pages=0)).complete is False
+    body = _file_part(
+        "data:application/pdf;base64," + base64.b64encode(_pdf_with(pages=0)).decode()
+    )
+    assert walk(body, fields_openai.CHAT).unscanned == {"pdf"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["call-4111-1111-1111-1111", "tool-536-22-8457", "toolu_-536-22-8457", "call_4111111111111111"],
+)
+def test_an_id_that_can_hold_a_number_is_scanned(value: str) -> None:
+    body = {"messages": [{"role": "tool", "tool_call_id": value, "content": "ok"}]}
+    assert (value, "text") in texts(body)
+    assert ("call_AbC9xYz2QwE8rTy", "text") not in texts(
+        {"messages": [{"role": "tool", "tool_call_id": "call_AbC9xYz2QwE8rTy", "content": "ok"}]}
+    )
+
+
+def test_a_float_with_digits_hidden_after_the_point_is_scanned() -> None:
+    assert texts(chat(temperature=0.7)) == [("hi", "text")]
+    assert ("0.4111111111111111", "number") in texts(chat(temperature=0.4111111111111111))
+
+
+def test_an_escaped_format_character_stays_for_normalisation() -> None:
+    arguments = '{"a": "john\\u200b@example.com"}'
+    assert CLASSIFIER.classify(texts_as_segments(arguments)).tags == {"pii.email": 1}
+
+
+def test_skipped_route_reasons_keep_no_app_numbers() -> None:
+    from sidecar.providers.base import UnsupportedFeature
+
+    assert "4111" not in UnsupportedFeature("response_format 4111111111111111").audit
+
+
+@pytest.mark.parametrize(
+    ("value", "exempt"),
+    [
+        ("prompt-caching-2024-07-31, files-api-2025-04-14", True),
+        ("assistants=v2", True),
+        ("536-22-8457", False),
+        ("prompt-caching-2024-07-31, 4111-1111-1111-1111", False),
+        ("a-4111111111111111-2024-01-01", False),
+    ],
+)
+def test_only_provider_shaped_beta_tokens_are_exempt(value: str, exempt: bool) -> None:
+    from sidecar.headers import exempt as is_exempt
+
+    assert is_exempt("anthropic-beta", value) is exempt
+
+
+def test_a_value_split_across_text_blocks_with_a_tool_call_between_is_found() -> None:
+    """The OpenAI-format translation joins an assistant's text blocks: the card number
+    the two halves make there must be found here."""
+    content = [
+        {"type": "text", "text": "card 4111 1111"},
+        {"type": "tool_use", "id": "toolu_AbCdEf", "name": "f", "input": {}},
+        {"type": "text", "text": " 1111 1111", "unknown": "x"},
+    ]
+    body = {"model": "m", "max_tokens": 5, "messages": [{"role": "assistant", "content": content}]}
+    found = walk(body, fields_anthropic.MESSAGES)
+    assert "pci.pan" in CLASSIFIER.classify(found.segments).tags
