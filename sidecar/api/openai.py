@@ -142,10 +142,7 @@ class Embeddings(_OpenAIErrors):
     def parse(self, raw: bytes, max_depth: int) -> ParsedRequest:
         body = load_object(raw, max_depth)
         model = require_model(body)
-        if not _prompt_ok(body.get("input")):
-            raise bad_request(
-                "'input' must be a string, an array of strings, or token arrays", param="input"
-            )
+        _require_prompt(body, "input")
         return ParsedRequest.walked(body, model, False, fields_openai.EMBEDDINGS)
 
 
@@ -160,13 +157,17 @@ class Completions(_OpenAIErrors):
     def parse(self, raw: bytes, max_depth: int) -> ParsedRequest:
         body = load_object(raw, max_depth)
         model = require_model(body)
-        prompt = body.get("prompt")
-        if not _prompt_ok(prompt):
-            raise bad_request(
-                "'prompt' must be a string, an array of strings, or token arrays", param="prompt"
-            )
+        _require_prompt(body, "prompt")
         stream = optional_bool(body, "stream")
         return ParsedRequest.walked(body, model, stream, fields_openai.COMPLETIONS)
+
+
+def _require_prompt(body: dict[str, Any], key: str) -> None:
+    """Embeddings' `input` and completions' `prompt`: text, texts, or token ids."""
+    if not _prompt_ok(body.get(key)):
+        raise bad_request(
+            f"'{key}' must be a string, an array of strings, or token arrays", param=key
+        )
 
 
 def _prompt_ok(value: Any) -> bool:
