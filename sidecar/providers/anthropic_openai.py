@@ -19,6 +19,12 @@ import orjson
 from sidecar.api.anthropic import ERROR_TYPES
 from sidecar.api.fields_anthropic import DOCUMENTED
 from sidecar.classify.walk import named_fields
+from sidecar.providers.anthropic_openai_content import (
+    assistant_message,
+    plain_text,
+    tool_choice,
+    user_messages,
+)
 from sidecar.providers.base import (
     SSEParser,
     UnsupportedFeature,
@@ -53,91 +59,6 @@ STOP = {
 }
 
 
-def _plain_text(content: Any, where: str) -> str:
-    if isinstance(content, str):
-        return content
-    texts = []
-    for block in content or []:
-        if block.get("type") != "text":
-            raise UnsupportedFeature(f"{where} block of type {block.get('type')!r}")
-        texts.append(block["text"])
-    return "\n".join(texts)
-
-
-def _part(block: dict[str, Any]) -> dict[str, Any]:
-    kind = block.get("type")
-    if kind == "text":
-        return {"type": "text", "text": block["text"]}
-    if kind == "image":
-        source = block.get("source") or {}
-        if source.get("type") == "base64":
-            url = f"data:{source.get('media_type')};base64,{source.get('data')}"
-        elif source.get("type") == "url":
-            url = source.get("url", "")
-        else:
-            raise UnsupportedFeature(f"image source {source.get('type')!r}")
-        return {"type": "image_url", "image_url": {"url": url}}
-    raise UnsupportedFeature(f"content block of type {kind!r}")
-
-
-def _user_messages(content: Any) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"role": "user", "content": content}]
-    out: list[dict[str, Any]] = []
-    parts: list[dict[str, Any]] = []
-    for block in content:
-        if block.get("type") == "tool_result":
-            if block.get("is_error"):
-                text = "[tool error] " + _plain_text(block.get("content"), "tool_result")
-            else:
-                text = _plain_text(block.get("content"), "tool_result")
-            out.append({"role": "tool", "tool_call_id": block.get("tool_use_id"), "content": text})
-        else:
-            parts.append(_part(block))
-    if parts:
-        only_text = len(parts) == 1 and parts[0]["type"] == "text"
-        out.append({"role": "user", "content": parts[0]["text"] if only_text else parts})
-    return out
-
-
-def _assistant_message(content: Any) -> dict[str, Any]:
-    if isinstance(content, str):
-        return {"role": "assistant", "content": content}
-    texts, calls = [], []
-    for block in content:
-        kind = block.get("type")
-        if kind == "text":
-            texts.append(block["text"])
-        elif kind == "tool_use":
-            calls.append(
-                {
-                    "id": block.get("id"),
-                    "type": "function",
-                    "function": {
-                        "name": block.get("name"),
-                        "arguments": orjson.dumps(block.get("input", {})).decode(),
-                    },
-                }
-            )
-        else:
-            raise UnsupportedFeature(f"assistant block of type {kind!r}")
-    msg: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts else None}
-    if calls:
-        msg["tool_calls"] = calls
-    return msg
-
-
-def _tool_choice(choice: dict[str, Any]) -> tuple[Any, bool | None]:
-    kind = choice.get("type")
-    mapped: Any = {"auto": "auto", "any": "required", "none": "none"}.get(kind or "")
-    if kind == "tool":
-        mapped = {"type": "function", "function": {"name": choice.get("name")}}
-    if mapped is None:
-        raise UnsupportedFeature(f"tool_choice type {kind!r}")
-    parallel = False if choice.get("disable_parallel_tool_use") else None
-    return mapped, parallel
-
-
 class AnthropicToOpenAI:
     def __init__(self, endpoint: str, default_max_tokens: int = 0) -> None:
         if endpoint != "messages":
@@ -165,12 +86,12 @@ class AnthropicToOpenAI:
             )
         messages: list[dict[str, Any]] = []
         if body.get("system"):
-            messages.append({"role": "system", "content": _plain_text(body["system"], "system")})
+            messages.append({"role": "system", "content": plain_text(body["system"], "system")})
         for msg in body["messages"]:
             if msg["role"] == "user":
-                messages.extend(_user_messages(msg.get("content")))
+                messages.extend(user_messages(msg.get("content")))
             else:
-                messages.append(_assistant_message(msg.get("content")))
+                messages.append(assistant_message(msg.get("content")))
         out: dict[str, Any] = {
             "model": model,
             "messages": messages,
@@ -187,7 +108,7 @@ class AnthropicToOpenAI:
         if body.get("tools"):
             out["tools"] = [self._tool(t) for t in body["tools"]]
         if body.get("tool_choice"):
-            choice, parallel = _tool_choice(body["tool_choice"])
+            choice, parallel = tool_choice(body["tool_choice"])
             out["tool_choice"] = choice
             if parallel is not None:
                 out["parallel_tool_calls"] = parallel

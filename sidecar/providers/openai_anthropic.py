@@ -27,6 +27,13 @@ from sidecar.providers.base import (
     sse_data,
     upstream_error,
 )
+from sidecar.providers.openai_anthropic_content import (
+    append_turn,
+    assistant_blocks,
+    text_of,
+    tool_choice,
+    user_blocks,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 TRANSLATED = frozenset(
@@ -57,96 +64,6 @@ FINISH = {
     "refusal": "content_filter",
 }
 JSON_OBJECT_INSTRUCTION = "Respond with a single valid JSON object and nothing else."
-
-
-def _text_of(content: Any, where: str) -> str:
-    if content is None or isinstance(content, str):
-        return content or ""
-    texts = []
-    for part in content:
-        if part.get("type") != "text":
-            raise UnsupportedFeature(f"{where} content part of type {part.get('type')!r}")
-        texts.append(part["text"])
-    return "\n".join(texts)
-
-
-def _image(part: dict[str, Any]) -> dict[str, Any]:
-    url = (part.get("image_url") or {}).get("url", "")
-    if url.startswith("data:"):
-        header, _, data = url.partition(",")
-        media_type = header[5:].split(";", 1)[0]
-        if ";base64" not in header:
-            raise UnsupportedFeature("image data URLs that are not base64")
-        return {
-            "type": "image",
-            "source": {"type": "base64", "media_type": media_type, "data": data},
-        }
-    if url.startswith(("http://", "https://")):
-        return {"type": "image", "source": {"type": "url", "url": url}}
-    raise UnsupportedFeature("image_url that is neither a data URL nor http(s)")
-
-
-def _user_blocks(content: Any) -> list[dict[str, Any]]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}]
-    blocks = []
-    for part in content or []:
-        kind = part.get("type")
-        if kind == "text":
-            blocks.append({"type": "text", "text": part["text"]})
-        elif kind == "image_url":
-            blocks.append(_image(part))
-        else:
-            raise UnsupportedFeature(f"user content part of type {kind!r}")
-    return blocks
-
-
-def _assistant_blocks(msg: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
-    text = _text_of(msg.get("content"), "assistant")
-    if text:
-        blocks.append({"type": "text", "text": text})
-    for call in msg.get("tool_calls") or []:
-        fn = call.get("function") or {}
-        try:
-            arguments = orjson.loads(fn.get("arguments") or "{}")
-        except orjson.JSONDecodeError:
-            raise UnsupportedFeature("tool call arguments that are not JSON") from None
-        if not isinstance(arguments, dict):
-            raise UnsupportedFeature("tool call arguments that are not a JSON object")
-        blocks.append(
-            {"type": "tool_use", "id": call.get("id"), "name": fn.get("name"), "input": arguments}
-        )
-    return blocks
-
-
-def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
-    """Consecutive turns of one role become one turn (parallel tool results share a turn)."""
-    if not blocks:
-        return
-    if messages and messages[-1]["role"] == role:
-        messages[-1]["content"].extend(blocks)
-    else:
-        messages.append({"role": role, "content": blocks})
-
-
-def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
-    out: dict[str, Any] | None
-    if choice is None:
-        out = None
-    elif choice == "auto":
-        out = {"type": "auto"}
-    elif choice == "none":
-        out = {"type": "none"}
-    elif choice == "required":
-        out = {"type": "any"}
-    elif isinstance(choice, dict) and choice.get("type") == "function":
-        out = {"type": "tool", "name": (choice.get("function") or {}).get("name")}
-    else:
-        raise UnsupportedFeature(f"tool_choice {choice!r}", audit="tool_choice of this shape")
-    if parallel is False:
-        out = {**(out or {"type": "auto"}), "disable_parallel_tool_use": True}
-    return out
 
 
 def openai_usage(usage: Any) -> dict[str, Any]:
@@ -193,15 +110,15 @@ class OpenAIToAnthropic:
         for msg in body["messages"]:
             role = msg["role"]
             if role in ("system", "developer"):
-                system.append(_text_of(msg.get("content"), role))
+                system.append(text_of(msg.get("content"), role))
             elif role == "user":
-                _append(messages, "user", _user_blocks(msg.get("content")))
+                append_turn(messages, "user", user_blocks(msg.get("content")))
             elif role == "assistant":
-                _append(messages, "assistant", _assistant_blocks(msg))
+                append_turn(messages, "assistant", assistant_blocks(msg))
             elif role == "tool":
                 content = msg.get("content")
-                result = content if isinstance(content, str) else _user_blocks(content)
-                _append(
+                result = content if isinstance(content, str) else user_blocks(content)
+                append_turn(
                     messages,
                     "user",
                     [
@@ -232,7 +149,7 @@ class OpenAIToAnthropic:
             self.include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         if body.get("tools"):
             out["tools"] = [self._tool(t) for t in body["tools"]]
-        choice = _tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
+        choice = tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"))
         if choice is not None:
             out["tool_choice"] = choice
         fmt = body.get("response_format") or {}
