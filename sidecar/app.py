@@ -16,6 +16,7 @@ from typing import BinaryIO
 import orjson
 import structlog
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
@@ -29,6 +30,7 @@ from sidecar.config import Config, config_revision
 from sidecar.credentials import load_credential
 from sidecar.dispatch import Dispatcher
 from sidecar.endpoints import unknown_endpoint
+from sidecar.errors import RouterError
 from sidecar.headers import read_app_headers
 from sidecar.limits import InFlight, body_timeout
 from sidecar.metrics import Metrics
@@ -156,6 +158,12 @@ class Sidecar:
                 raise BodyTooLarge() from None
             except TimeoutError:  # a client trickling its body must not hold a slot
                 raise body_timeout(limits.body_timeout_s) from None
+            except RequestPayloadError:  # e.g. `Content-Encoding: gzip` over bytes that are not
+                raise RouterError(
+                    400,
+                    "invalid_body",
+                    "the request body could not be decoded as its Content-Encoding says",
+                ) from None
 
         inbound = Inbound(
             content_type=request.content_type,

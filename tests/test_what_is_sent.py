@@ -83,8 +83,22 @@ async def test_a_compressed_body_is_decoded_then_scanned(harness: Harness, encod
     assert harness.audit_records()[-1]["classification"]["tags"] == {"pii.ssn": 1}
 
 
-async def test_an_encoding_that_cannot_be_decoded_is_refused(harness: Harness) -> None:
+@pytest.mark.parametrize("encoding", ["x-unknown", "br"])
+async def test_an_encoding_that_cannot_be_decoded_is_refused(
+    harness: Harness, encoding: str
+) -> None:
     raw = orjson.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
-    status, _ = await post(harness, gzip.compress(raw), **{"content-encoding": "x-unknown"})
+    status, _ = await post(harness, gzip.compress(raw), **{"content-encoding": encoding})
     assert 400 <= status < 500
+    assert sent(harness) == []
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_body_that_is_not_what_its_encoding_says_is_a_400(
+    harness: Harness, encoding: str
+) -> None:
+    raw = orjson.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    status, body = await post(harness, raw, **{"content-encoding": encoding})
+    assert status == 400, body
+    assert orjson.loads(body)["error"]["type"] == "invalid_request_error"
     assert sent(harness) == []
