@@ -102,3 +102,44 @@ async def test_a_body_that_is_not_what_its_encoding_says_is_a_400(
     assert status == 400, body
     assert orjson.loads(body)["error"]["type"] == "invalid_request_error"
     assert sent(harness) == []
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [b"1180591620717411303424", b"18446744073709551616", b"-9223372036854775809", b"9" * 400],
+    ids=["2**70", "2**64", "below-int64", "400-digits"],
+)
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
+async def test_an_integer_beyond_64_bits_is_refused_not_turned_into_a_float(
+    harness: Harness, literal: bytes, path: str
+) -> None:
+    raw = b'{"model": "gpt-4o", "max_tokens": ' + literal + b", " + HELLO + b"}"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            harness.running.app_url + path, data=raw, headers={"content-type": "application/json"}
+        ) as resp,
+    ):
+        status, body = resp.status, await resp.read()
+    assert status == 400, body
+    error = orjson.loads(body)["error"]
+    assert error["type"] == "invalid_request_error"
+    if path == "/v1/chat/completions":
+        assert error["code"] == "integer_out_of_range"
+    assert literal[:12] not in body  # the value itself is not echoed
+    assert sent(harness) == []
+
+
+async def test_integers_at_the_64_bit_edges_and_long_digit_strings_are_forwarded_exactly(
+    harness: Harness,
+) -> None:
+    raw = (
+        b'{"model": "gpt-4o", "seed": 18446744073709551615, "metadata": {"n": '
+        b'-9223372036854775808, "ref": "123456789012345678901234567890"}, ' + HELLO + b"}"
+    )
+    status, body = await post(harness, raw)
+    assert status == 200, body
+    [forwarded] = sent(harness)
+    assert b"18446744073709551615" in forwarded
+    assert b"-9223372036854775808" in forwarded
+    assert b'"123456789012345678901234567890"' in forwarded

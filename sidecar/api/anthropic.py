@@ -12,7 +12,8 @@ import orjson
 
 from sidecar.api import fields_anthropic
 from sidecar.api.base import ParsedRequest
-from sidecar.api.openai import load_object, optional_bool, require_model
+from sidecar.api.jsonbody import load_object
+from sidecar.api.openai import optional_bool, require_model
 from sidecar.errors import RouterError, bad_request
 
 ROLES = frozenset({"user", "assistant"})

@@ -13,23 +13,11 @@ from typing import Any
 import orjson
 
 from sidecar.api import fields_openai
-from sidecar.api.base import ParsedRequest, check_depth
+from sidecar.api.base import ParsedRequest
+from sidecar.api.jsonbody import load_object
 from sidecar.errors import RouterError, bad_request
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-
-
-def load_object(raw: bytes, max_depth: int) -> dict[str, Any]:
-    if not raw:
-        raise bad_request("request body is empty")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise bad_request("request body is not valid JSON", code="invalid_json") from None
-    if not isinstance(body, dict):
-        raise bad_request("request body must be a JSON object")
-    check_depth(body, max_depth)
-    return body
 
 
 def require_model(body: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from sidecar.api.anthropic import _AnthropicErrors
 from sidecar.api.base import ParsedRequest
-from sidecar.api.openai import _OpenAIErrors, load_object, optional_bool
+from sidecar.api.jsonbody import load_object
+from sidecar.api.openai import _OpenAIErrors, optional_bool
 from sidecar.classify.walk import FLAG, MODEL_NAME, obj
 from sidecar.config_endpoints import PassthroughEndpoint
 from sidecar.errors import RouterError, bad_request
