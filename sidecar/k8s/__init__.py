@@ -31,3 +31,11 @@ POLICY_ENGINE = PREFIX + "policy-engine"
 
 CONTAINER_NAME = "llm-router"
 OPA_CONTAINER_NAME = "llm-router-opa"
+VOLUME_NAMES = (
+    "llm-router-config",
+    "llm-router-policies",
+    "llm-router-keys",
+    "llm-router-podinfo",
+    "llm-router-tmp",
+)
+"""The volumes injection adds; only the sidecar containers mount them."""

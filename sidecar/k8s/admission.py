@@ -1,9 +1,11 @@
 """AdmissionReview (admission.k8s.io/v1) in, AdmissionReview with a JSONPatch out.
 
-Every request the webhook can answer is allowed: a pod it cannot or should not inject is
-admitted unchanged, and an error of its own while building the patch admits the pod
-unchanged too. Refusing pods is not the injector's job; whether an unreachable webhook
-blocks pod creation is the cluster operator's choice (`failurePolicy`), not the code's.
+A pod it should not inject (opted out, host network, ...) is admitted unchanged, and an
+error of its own while building the patch admits the pod unchanged too. The one denial is a
+pod that asks for injection but would weaken the sidecar (`guard`): admitted, it would run
+with a sidecar that no longer holds the keys, the config or the app's traffic alone, so it
+is denied with a message saying what to change. Whether an unreachable webhook blocks pod
+creation is the cluster operator's choice (`failurePolicy`), not the code's.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ class Outcome:
 
     review: dict[str, Any]
     decision: str
-    """injected | skipped | error"""
+    """injected | skipped | refused | error"""
     reason: str
     warnings: list[str] = field(default_factory=list)
+    refused: str | None = None
+    """The denial's message: names containers, variables and annotations, never values."""
 
 
 def parse(body: bytes) -> Mapping[str, Any]:
@@ -58,7 +62,11 @@ def parse(body: bytes) -> Mapping[str, Any]:
 
 def _response(uid: str, injection: Injection | None, warnings: list[str]) -> dict[str, Any]:
     response: dict[str, Any] = {"uid": uid, "allowed": True}
-    if injection and injection.patch:
+    if injection and injection.refused:
+        # The API server shows `message` as "admission webhook ... denied the request: ...".
+        response["allowed"] = False
+        response["status"] = {"code": 403, "reason": "Forbidden", "message": injection.refused}
+    elif injection and injection.patch:
         patch = json.dumps(injection.patch, separators=(",", ":")).encode()
         response["patchType"] = "JSONPatch"
         response["patch"] = base64.b64encode(patch).decode()
@@ -84,6 +92,10 @@ def review(
         warnings = list(injection.warnings)
         if injection.skipped:
             return Outcome(_response(uid, None, []), "skipped", injection.skipped)
+        if injection.refusals:
+            reason = injection.refusals[0].reason
+            response = _response(uid, injection, warnings)
+            return Outcome(response, "refused", reason, warnings, injection.refused)
         return Outcome(_response(uid, injection, warnings), "injected", "injected", warnings)
     except Exception as exc:  # the injector's own bug must not block the pod
         log.exception("admission_error", uid=uid, error=type(exc).__name__)

@@ -5,6 +5,11 @@ do. Every Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob i
 multi-document YAML (and inside `List`s) gets the sidecar in its pod template, unless it opts
 out with `llm-router.io/inject: "false"`; other documents pass through unchanged. The same
 patch builder as the webhook does the work, so both give the same pod.
+
+A workload the webhook would refuse (see `guard`) fails the whole run: nothing is written and
+the exit status is 1, so `llm-router inject -f app.yaml | kubectl apply -f -` never applies
+it without its sidecar. The namespace the override allow-list is checked against is the
+manifest's own `metadata.namespace`; without one, no override is allowed.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ class Report:
     """Per workload: `Kind/name: injected` or why not; warnings from overrides."""
 
     lines: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    """`Kind/name: refused (why)`, printed even with `-q`: the run fails because of them."""
 
 
 def inject_document(doc: Any, settings: InjectorSettings, report: Report) -> Any:
@@ -64,6 +71,9 @@ def inject_document(doc: Any, settings: InjectorSettings, report: Report) -> Any
         report.lines.append(f"{name}: skipped ({injection.skipped})")
         return doc
     report.lines.extend(f"{name}: {w}" for w in injection.warnings)
+    if injection.refused:
+        report.refused.append(f"{name}: refused ({injection.refused})")
+        return doc
     report.lines.append(f"{name}: injected")
     if not TEMPLATE_PATHS[kind]:
         return apply(doc, injection.patch)
@@ -78,11 +88,13 @@ def inject_document(doc: Any, settings: InjectorSettings, report: Report) -> Any
 
 
 def inject_stream(source: TextIO, out: TextIO, settings: InjectorSettings) -> Report:
-    """Read multi-document YAML, write it back injected, in the same order."""
+    """Read multi-document YAML, write it back injected, in the same order; write nothing
+    if any workload is refused."""
     report = Report()
     documents = [d for d in yaml.safe_load_all(source) if d is not None]
     injected = [inject_document(d, settings, report) for d in documents]
-    yaml.safe_dump_all(injected, out, sort_keys=False, default_flow_style=False, width=1000)
+    if not report.refused:
+        yaml.safe_dump_all(injected, out, sort_keys=False, default_flow_style=False, width=1000)
     return report
 
 
@@ -92,7 +104,11 @@ def main_inject(source: TextIO, out: TextIO, settings: InjectorSettings, quiet: 
     except yaml.YAMLError as exc:
         print(f"llm-router: invalid YAML: {exc}", file=sys.stderr)
         return 2
-    if not quiet:
-        for line in report.lines:
-            print(line, file=sys.stderr)
+    for line in [] if quiet else report.lines:
+        print(line, file=sys.stderr)
+    for line in report.refused:
+        print(line, file=sys.stderr)
+    if report.refused:
+        print(f"llm-router: {len(report.refused)} refused; nothing written", file=sys.stderr)
+        return 1
     return 0

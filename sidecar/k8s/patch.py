@@ -3,7 +3,7 @@
 The webhook returns these operations to the API server; `llm-router inject` applies the
 same operations to each pod template itself, so both paths give the same pod. Only `add`
 operations are produced: the app's own containers, env and annotations are never replaced,
-only completed.
+only completed. A pod that would weaken the sidecar (`guard`) gets no patch but a refusal.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from sidecar.k8s import (
     INJECTED_LABEL,
     OPA_CONTAINER_NAME,
     STATUS,
+    VOLUME_NAMES,
 )
+from sidecar.k8s.guard import Refusal, check
 from sidecar.k8s.settings import InjectorSettings
 from sidecar.k8s.template import (
-    VOLUME_NAMES,
     Effective,
     app_env,
     opa_container,
@@ -39,15 +40,22 @@ Op = dict[str, Any]
 
 @dataclass(frozen=True)
 class Injection:
-    """The outcome for one pod: a patch (empty when skipped), why, and warnings for kubectl."""
+    """The outcome for one pod: a patch (empty when skipped or refused), why, and warnings
+    for kubectl. A refused pod must not be admitted: it would run without the sidecar."""
 
     patch: list[Op]
     skipped: str | None
     warnings: tuple[str, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
 
     @property
     def injected(self) -> bool:
-        return self.skipped is None
+        return self.skipped is None and not self.refusals
+
+    @property
+    def refused(self) -> str | None:
+        """Every refusal's message, for the pod's author; None when not refused."""
+        return "; ".join(r.message for r in self.refusals) if self.refusals else None
 
 
 def escape(key: str) -> str:
@@ -128,10 +136,14 @@ def build(
     if reason:
         return Injection([], reason)
     meta = _map(pod.get("metadata"))
-    eff = resolve(settings, {k: str(v) for k, v in _map(meta.get("annotations")).items()})
+    annotations = {k: str(v) for k, v in _map(meta.get("annotations")).items()}
+    verdict = check(pod, namespace, settings, annotations)
+    eff = resolve(settings, namespace, annotations)
+    warnings = [*eff.warnings, *verdict.warnings]
+    if verdict.refusals:
+        return Injection([], None, tuple(warnings), tuple(verdict.refusals))
     spec = _map(pod.get("spec"))
     ops: list[Op] = []
-    warnings = list(eff.warnings)
     if "metadata" not in pod:
         ops.append({"op": "add", "path": f"{prefix}/metadata", "value": {}})
     ops += _annotations(prefix, meta, eff)
@@ -144,7 +156,7 @@ def build(
         for key in keys:
             for index, container in enumerate(_list(spec.get(key))):
                 path = f"{prefix}/spec/{key}/{index}/env"
-                ops += _env(path, container, eff, warnings)
+                ops += _env(path, container, eff)
     ops += _append(f"{prefix}/spec/volumes", spec.get("volumes"), volumes(eff))
     sidecars = [router_container(eff)]
     if eff.opa:
@@ -199,18 +211,13 @@ def _append(path: str, current: Any, items: list[dict[str, Any]]) -> list[Op]:
     return [{"op": "add", "path": f"{path}/-", "value": item} for item in items]
 
 
-def _env(path: str, container: Any, eff: Effective, warnings: list[str]) -> list[Op]:
-    """The SDK variables the container does not set itself; its own values always win."""
+def _env(path: str, container: Any, eff: Effective) -> list[Op]:
+    """The SDK variables the container does not set itself; its own values always win
+    (`guard` warns about, or refuses, a base URL that is not the sidecar's)."""
     if not isinstance(container, Mapping):
         return []
     env = _list(container.get("env"))
     have = {e.get("name") for e in env if isinstance(e, Mapping)}
-    for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
-        if name in have:
-            warnings.append(
-                f"llm-router: container {container.get('name')!r} sets {name} itself; "
-                "its calls reach the sidecar only if that points at it"
-            )
     missing = [e for e in app_env(eff) if e["name"] not in have]
     if not missing:
         return []

@@ -17,12 +17,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 """A Kubernetes resource quantity as people write them for CPU and memory."""
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+"""A namespace name."""
 IMAGE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,1023}$")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
+Enforcement = Literal["warn", "refuse"]
+"""What the injector does about a pod that weakens the sidecar: admit it with an admission
+warning, or deny it with a message that says what to change."""
+MAX_ID = 2**31 - 1
+"""The largest UID or GID the API server accepts."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _object_name(value: str) -> str:
+    if not DNS_SUBDOMAIN.match(value):
+        raise ValueError(f"not a Kubernetes object name: {value!r}")
+    return value
 
 
 class ResourceAmounts(_Strict):
@@ -57,6 +72,25 @@ class OpaSettings(_Strict):
     )
 
 
+class SourceOverrides(_Strict):
+    """The ConfigMaps and Secret that pods of one namespace may name by annotation.
+
+    The config carries the compliance claims that decide where regulated data may go, the
+    policies decide it, and the keys say whose contract a provider call runs under: none of
+    them is the pod author's to choose. Only what the platform team lists here may be named
+    (besides the defaults); any other name is refused, never silently replaced.
+    """
+
+    config_maps: tuple[str, ...] = ()
+    policies_config_maps: tuple[str, ...] = ()
+    keys_secrets: tuple[str, ...] = ()
+
+    @field_validator("config_maps", "policies_config_maps", "keys_secrets")
+    @classmethod
+    def _names(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_object_name(v) for v in values)
+
+
 class InjectorSettings(_Strict):
     image: str = "registry.example.com/llm-router:0.1.0"
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
@@ -72,8 +106,21 @@ class InjectorSettings(_Strict):
     keys_secret: str = "llm-router-provider-keys"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     resources: Resources = Resources()
-    run_as_user: int = Field(65532, ge=1)
-    """Non-root; matches the image's USER."""
+    run_as_user: int = Field(61000, ge=1, le=MAX_ID)
+    """The sidecar's own UID, which no app container of an injected pod may use: processes
+    of one UID can read each other's environment and files through /proc. Not the image's
+    USER (65532, also distroless' `nonroot`, which app images often run as)."""
+    run_as_group: int = Field(61000, ge=1, le=MAX_ID)
+    share_process_namespace: Enforcement = "warn"
+    """Pods with shareProcessNamespace (or hostPID) let app containers see the sidecar's
+    processes; an app running as root or with CAP_SYS_PTRACE can then read its keys."""
+    app_base_url: Enforcement = "warn"
+    """App containers that set a provider endpoint variable (OPENAI_BASE_URL, ...) to
+    anything but the sidecar. `refuse` is strict mode: it also refuses
+    `llm-router.io/inject-env: "false"`, which would leave the SDKs' provider defaults."""
+    overrides: dict[str, SourceOverrides] = Field(default_factory=dict)
+    """Per namespace, the config, policies and keys sources its pods may name by
+    annotation. Empty: only the defaults above."""
     inject_env: bool = True
     """Set OPENAI_BASE_URL, ANTHROPIC_BASE_URL and placeholder keys in app containers."""
     prometheus_annotations: bool = True
@@ -92,8 +139,14 @@ class InjectorSettings(_Strict):
     @field_validator("config_map", "policies_config_map", "keys_secret")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not DNS_SUBDOMAIN.match(value):
-            raise ValueError(f"not a Kubernetes object name: {value!r}")
+        return _object_name(value)
+
+    @field_validator("overrides")
+    @classmethod
+    def _namespaces(cls, value: dict[str, SourceOverrides]) -> dict[str, SourceOverrides]:
+        for namespace in value:
+            if not DNS_LABEL.match(namespace):
+                raise ValueError(f"not a namespace name: {namespace!r}")
         return value
 
 

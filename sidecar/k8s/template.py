@@ -2,7 +2,9 @@
 
 Per-pod annotations override the injector's settings. An override that is not valid is
 ignored with a warning (returned to `kubectl` as an admission warning) rather than turned
-into a pod the API server would reject: injection must never be why a pod cannot start.
+into a pod the API server would reject. The sidecar's sources (config, policies, keys) are
+the exception: a name the settings do not allow for the namespace is never applied, and
+`guard` refuses the pod, since those decide what the sidecar enforces.
 """
 
 from __future__ import annotations
@@ -14,23 +16,20 @@ from typing import Any
 
 from sidecar import __version__
 from sidecar.k8s import (
-    CONFIG_MAP,
     CONTAINER_NAME,
     CPU_LIMIT,
     CPU_REQUEST,
     IMAGE,
     INJECT_ENV,
-    KEYS_SECRET,
     LOG_LEVEL,
     MEMORY_LIMIT,
     MEMORY_REQUEST,
     MODE,
     OPA_CONTAINER_NAME,
-    POLICIES_CONFIG_MAP,
     POLICY_ENGINE,
 )
+from sidecar.k8s.guard import SOURCES, source_allowed
 from sidecar.k8s.settings import (
-    DNS_SUBDOMAIN,
     IMAGE_REF,
     LOG_LEVELS,
     QUANTITY,
@@ -48,13 +47,6 @@ PODINFO_DIR = "/etc/llm-router/podinfo"
 KEYS_DIR = "/var/run/secrets/llm-router"
 PLACEHOLDER_KEY = "placeholder-llm-router-holds-the-keys"
 """The SDKs insist on a key; the sidecar ignores it and never forwards it."""
-VOLUME_NAMES = (
-    "llm-router-config",
-    "llm-router-policies",
-    "llm-router-keys",
-    "llm-router-podinfo",
-    "llm-router-tmp",
-)
 
 _UNITS = {
     "m": Decimal("0.001"),
@@ -92,8 +84,10 @@ class Effective:
         return self.settings.opa.enabled
 
 
-def resolve(settings: InjectorSettings, annotations: Mapping[str, str]) -> Effective:
-    """Apply the pod's override annotations that are valid; warn about the others."""
+def resolve(
+    settings: InjectorSettings, namespace: str, annotations: Mapping[str, str]
+) -> Effective:
+    """Apply the pod's override annotations that are valid and allowed; warn about others."""
     update: dict[str, Any] = {}
     warnings: list[str] = []
 
@@ -107,13 +101,14 @@ def resolve(settings: InjectorSettings, annotations: Mapping[str, str]) -> Effec
         (MODE, lambda v: v in ("native", "container"), "mode"),
         (IMAGE, lambda v: bool(IMAGE_REF.match(v)), "image"),
         (LOG_LEVEL, lambda v: v in LOG_LEVELS, "log_level"),
-        (CONFIG_MAP, lambda v: bool(DNS_SUBDOMAIN.match(v)), "config_map"),
-        (POLICIES_CONFIG_MAP, lambda v: bool(DNS_SUBDOMAIN.match(v)), "policies_config_map"),
-        (KEYS_SECRET, lambda v: bool(DNS_SUBDOMAIN.match(v)), "keys_secret"),
     ]
     for key, check, target in simple:
         if key in annotations:
             take(key, check(annotations[key]), target, annotations[key])
+    for key, setting, _ in SOURCES:
+        if key in annotations:
+            name = annotations[key]
+            take(key, source_allowed(settings, namespace, setting, name), setting, name)
     if INJECT_ENV in annotations:
         value = annotations[INJECT_ENV].lower()
         take(INJECT_ENV, value in ("true", "false"), "inject_env", value == "true")
@@ -163,12 +158,16 @@ def _amounts(resources: Resources) -> dict[str, dict[str, str]]:
     return out
 
 
-def security_context(run_as: int) -> dict[str, Any]:
-    """Restricted Pod Security Standard, and a read-only root: the sidecar writes nothing."""
+def security_context(settings: InjectorSettings) -> dict[str, Any]:
+    """Restricted Pod Security Standard, and a read-only root: the sidecar writes nothing.
+
+    The UID and GID are the sidecar's own (no app container may use the UID: `guard`), set
+    here so the pod's own securityContext never decides them.
+    """
     return {
         "runAsNonRoot": True,
-        "runAsUser": run_as,
-        "runAsGroup": run_as,
+        "runAsUser": settings.run_as_user,
+        "runAsGroup": settings.run_as_group,
         "readOnlyRootFilesystem": True,
         "allowPrivilegeEscalation": False,
         "privileged": False,
@@ -219,7 +218,7 @@ def router_container(eff: Effective) -> dict[str, Any]:
         "ports": [{"name": ADMIN_PORT_NAME, "containerPort": s.admin_port, "protocol": "TCP"}],
         "env": env,
         "resources": _amounts(s.resources),
-        "securityContext": security_context(s.run_as_user),
+        "securityContext": security_context(s),
         # Startup waits for a compiled policy, so a native sidecar holds the app back until
         # it can decide; readiness keeps following it; liveness only asks "alive?".
         "startupProbe": _http_probe("/readyz", ADMIN_PORT_NAME, 1, 120),
@@ -262,7 +261,7 @@ def opa_container(eff: Effective) -> dict[str, Any]:
             {"name": OPA_PORT_NAME, "containerPort": s.opa.diagnostic_port, "protocol": "TCP"}
         ],
         "resources": _amounts(s.opa.resources),
-        "securityContext": security_context(s.run_as_user),
+        "securityContext": security_context(s),
         "startupProbe": _http_probe("/health", OPA_PORT_NAME, 1, 60),
         "readinessProbe": _http_probe("/health", OPA_PORT_NAME, 5, 3),
         "livenessProbe": _http_probe("/health", OPA_PORT_NAME, 10, 3),
@@ -276,13 +275,23 @@ def opa_container(eff: Effective) -> dict[str, Any]:
     return container
 
 
+KEYS_MODE = 0o444
+"""The key files' mode. The kubelet makes them root's (without an fsGroup, which the app's
+containers would share), so the sidecar's non-root UID reads them through the `other` bits:
+0400 would lock the sidecar out. What keeps them from the app is that only the sidecar
+container mounts them, and that its processes are the sidecar UID's (see `guard`)."""
+
+
 def volumes(eff: Effective) -> list[dict[str, Any]]:
     """Mounted by the sidecar containers only: no app container ever sees the keys."""
     s = eff.settings
     return [
         {"name": "llm-router-config", "configMap": {"name": s.config_map}},
         {"name": "llm-router-policies", "configMap": {"name": s.policies_config_map}},
-        {"name": "llm-router-keys", "secret": {"secretName": s.keys_secret}},
+        {
+            "name": "llm-router-keys",
+            "secret": {"secretName": s.keys_secret, "defaultMode": KEYS_MODE},
+        },
         {
             "name": "llm-router-podinfo",
             "downwardAPI": {

@@ -41,7 +41,8 @@ class WebhookMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.admissions = Counter(
             "llm_router_injector_admissions",
-            "Admission requests, by decision (injected, skipped, error, invalid) and reason.",
+            "Admission requests, by decision (injected, skipped, refused, error, invalid) "
+            "and reason.",
             ["decision", "reason"],
             registry=self.registry,
         )
@@ -101,6 +102,7 @@ class Webhook:
                 decision=outcome.decision,
                 reason=outcome.reason,
                 warnings=outcome.warnings or None,
+                refused=outcome.refused,
                 dry_run=bool(req.get("dryRun")),
             )
             return web.json_response(outcome.review)

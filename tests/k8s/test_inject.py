@@ -206,3 +206,42 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and "imagee: unknown key" in result.stderr
     result = run_cli("inject", "-f", str(tmp_path / "missing.yaml"))
     assert result.returncode == 2
+
+
+def test_a_refused_workload_fails_the_run_and_nothing_is_written(tmp_path: Path) -> None:
+    uid = InjectorSettings().run_as_user
+    same_uid = copy.deepcopy(workloads()[1])
+    same_uid["metadata"]["name"] = "batch"
+    same_uid["spec"]["template"]["spec"]["securityContext"] = {"runAsUser": uid}
+    manifest = write(tmp_path, [workloads()[0], same_uid])
+    result = run_cli("inject", "-f", str(manifest), "-q")
+    assert result.returncode == 1
+    assert result.stdout == ""  # so `| kubectl apply -f -` applies nothing
+    assert result.stderr.splitlines() == [
+        f"Deployment/batch: refused (llm-router: container 'app' runs as UID {uid}, the "
+        "sidecar's own, which would let it read the sidecar's keys: give it another runAsUser)",
+        "llm-router: 1 refused; nothing written",
+    ]
+
+
+def test_overrides_are_checked_against_the_manifests_namespace(tmp_path: Path) -> None:
+    settings = tmp_path / "injector.yaml"
+    settings.write_text("overrides:\n  claims:\n    config_maps: [claims-router-config]\n")
+    deployment = workloads()[1]
+    deployment["spec"]["template"]["metadata"]["annotations"] = {
+        "llm-router.io/config-map": "claims-router-config"
+    }
+    result = run_cli(
+        "inject", "-f", str(write(tmp_path, [deployment])), "--settings", str(settings)
+    )
+    assert result.returncode == 0, result.stderr
+    volumes = template_of(documents(result.stdout)[0])["spec"]["volumes"]
+    assert {v["name"]: v for v in volumes}["llm-router-config"]["configMap"] == {
+        "name": "claims-router-config"
+    }
+    del deployment["metadata"]["namespace"]  # `kubectl apply -n ...` would decide it
+    result = run_cli(
+        "inject", "-f", str(write(tmp_path, [deployment])), "--settings", str(settings)
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert "is not allowed in a pod without a namespace;" in result.stderr

@@ -12,10 +12,10 @@ from typing import Any
 import jsonpatch
 import pytest
 
-from sidecar.k8s import STATUS
+from sidecar.k8s import STATUS, VOLUME_NAMES
 from sidecar.k8s.patch import Injection, apply, build, escape
 from sidecar.k8s.settings import InjectorSettings
-from sidecar.k8s.template import PLACEHOLDER_KEY, VOLUME_NAMES, quantity
+from sidecar.k8s.template import PLACEHOLDER_KEY, quantity
 from tests.k8s.support import pod, validate
 
 SETTINGS = InjectorSettings()
@@ -85,7 +85,8 @@ def test_keys_and_config_are_mounted_into_the_sidecar_only() -> None:
     by_name = {v["name"]: v for v in spec["volumes"]}
     assert by_name["llm-router-keys"] == {
         "name": "llm-router-keys",
-        "secret": {"secretName": "llm-router-provider-keys"},
+        # Root's files (no fsGroup): the sidecar's UID reads them through the "other" bits.
+        "secret": {"secretName": "llm-router-provider-keys", "defaultMode": 0o444},
     }
     assert by_name["llm-router-policies"]["configMap"]["name"] == "llm-router-policies"
     assert by_name["llm-router-config"]["configMap"]["name"] == "llm-router-config"
@@ -215,6 +216,12 @@ def test_opa_server_mode_adds_opa_before_the_router() -> None:
 
 
 def test_overrides_by_annotation() -> None:
+    allowed = {
+        "config_maps": ["claims-router-config"],
+        "policies_config_maps": ["claims-policies"],
+        "keys_secrets": ["claims-keys"],
+    }
+    settings = InjectorSettings.model_validate({"overrides": {"claims": allowed}})
     patched = inject(
         pod(
             annotations={
@@ -227,7 +234,8 @@ def test_overrides_by_annotation() -> None:
                 "llm-router.io/keys-secret": "claims-keys",
                 "llm-router.io/log-level": "debug",
             }
-        )
+        ),
+        settings,
     )
     spec = patched["spec"]
     router = spec["initContainers"][0]
@@ -248,7 +256,6 @@ def test_invalid_overrides_are_ignored_with_warnings_never_an_invalid_pod() -> N
             **ANNOTATED,
             "llm-router.io/image": "bad image ref",
             "llm-router.io/cpu-limit": "lots",
-            "llm-router.io/keys-secret": "Not_A_Name",
             "llm-router.io/sidecar-mode": "sideways",
             "llm-router.io/cpu-request": "2",  # above the default 1-CPU limit
         }
@@ -259,7 +266,7 @@ def test_invalid_overrides_are_ignored_with_warnings_never_an_invalid_pod() -> N
     router = patched["spec"]["initContainers"][0]
     assert router["image"] == SETTINGS.image
     assert router["resources"]["limits"]["cpu"] == "2"  # raised to the request
-    assert len(injection.warnings) == 5, injection.warnings
+    assert len(injection.warnings) == 4, injection.warnings
 
 
 @pytest.mark.parametrize(
