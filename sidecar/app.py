@@ -11,7 +11,8 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import orjson
 import structlog
@@ -19,7 +20,8 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
-from sidecar.api.base import BodyTooLarge, ClientApi, Inbound
+from sidecar.api.base import BodyTooLarge, ClientApi, Inbound, Reply
+from sidecar.api.invalid_http import INVALID_HTTP
 from sidecar.api.openai import CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS
 from sidecar.api.passthrough import Passthrough
 from sidecar.audit import AuditLog
@@ -27,7 +29,8 @@ from sidecar.breaker import Breakers
 from sidecar.catalog import Catalog
 from sidecar.classify import Classifier
 from sidecar.config import Config, config_revision
-from sidecar.credentials import load_credential
+from sidecar.config_parts import Shared, build_parts, build_upstreams, route_breakers
+from sidecar.config_reload import ConfigReloader
 from sidecar.dispatch import Dispatcher
 from sidecar.endpoints import unknown_endpoint
 from sidecar.errors import RouterError
@@ -38,9 +41,11 @@ from sidecar.pipeline import Pipeline
 from sidecar.policy.model import PolicyEngine
 from sidecar.policy.runtime import PolicyRuntime, build_policy
 from sidecar.providers.upstream import Upstream
-from sidecar.workload import resolve_workload
 
 log = structlog.get_logger("llm_router.app")
+
+ADMIN_MAX_BODY = 64 * 1024
+"""The admin endpoints are GETs; nothing there needs a body."""
 
 
 @dataclass
@@ -56,6 +61,8 @@ class Sidecar:
     breakers: Breakers
     draining: bool = False
     """Set on SIGTERM: /readyz answers 503 so no new traffic is sent here."""
+    reloader: ConfigReloader | None = None
+    """Reloads the config file, if the sidecar was built from one (config_reload.py)."""
 
     @property
     def engine(self) -> PolicyEngine:
@@ -72,56 +79,57 @@ class Sidecar:
         *,
         audit_stream: BinaryIO | None = None,
         environ: Mapping[str, str] | None = None,
+        config_path: Path | None = None,
     ) -> Sidecar:
-        """Everything that can be built once is built here, never per request.
+        """Everything that can be built once is built here, never per request. With
+        `config_path` (the file `config` was read from) the file is reloaded on change.
         Raises PolicyLoadError if the policy does not compile (start-up must stop)."""
         env = environ if environ is not None else os.environ
         metrics = Metrics()
         revision = config_revision(config)
         metrics.set_config_revision(revision)
-        upstreams: dict[str, Upstream] = {}
-        for name, pc in config.providers.items():
-            cred = load_credential(name, pc.api_key_env, pc.api_key_file, env)
-            if cred.value is None:
-                log.warning("provider_unavailable", provider=name, reason=cred.problem)
-            upstreams[name] = Upstream(name, pc, cred)
+        upstreams = build_upstreams(config, env)
         policy = build_policy(config.policy, metrics, env)
-        catalog = Catalog(config, upstreams)
         audit = AuditLog(
             config.audit, audit_stream, metrics=metrics, environ=env, config_revision=revision
         )
         admission = InFlight(config.limits.max_in_flight)
         metrics.in_flight_limit.set(config.limits.max_in_flight)
         breakers = Breakers(metrics)
-        for model in catalog.models.values():  # every route's gauge exists from the start
-            for cand in model.candidates:
-                breakers.route(cand.id, cand.upstream.config.circuit_breaker)
-        pipeline = Pipeline(
-            limits=config.limits,
-            catalog=catalog,
-            classifier=Classifier.from_config(config.classification),
-            engine=policy.engine,
-            dispatcher=Dispatcher(metrics, breakers=breakers),
-            audit=audit,
-            metrics=metrics,
-            workload=resolve_workload(config.workload, env),
-            masks=dict(config.classification.masks),
-            admission=admission,
+        shared = Shared(
+            policy.engine, Dispatcher(metrics, breakers=breakers), audit, metrics, admission
         )
-        return cls(
+        classifier = Classifier.from_config(config.classification)
+        parts = build_parts(config, revision, upstreams, classifier, shared, env)
+        breakers.retain(route_breakers(parts.catalog))  # every route's gauge from the start
+        catalog, pipeline = parts.catalog, parts.pipeline
+        sidecar = cls(
             config, metrics, upstreams, catalog, policy, audit, pipeline, admission, breakers
         )
+        if config_path is not None:
+            sidecar.reloader = ConfigReloader(sidecar, config_path, env)
+        return sidecar
 
     async def start(self) -> None:
         await self.audit.start()
         for up in self.upstreams.values():
             up.open_session()
         await self.policy.start()
+        if self.reloader is not None:
+            self.reloader.start()
 
     async def close(self) -> None:
+        if self.reloader is not None:
+            await self.reloader.stop()
         await self.policy.stop()
         await asyncio.gather(*(up.close() for up in self.upstreams.values()))
         await self.audit.close()
+
+    def config_status(self) -> dict[str, Any]:
+        """For /readyz: the config revision serving, and a rejected file's reason."""
+        if self.reloader is not None:
+            return self.reloader.status()
+        return {"revision": self.pipeline.config_revision, "error": None, "restart_required": []}
 
     # ---- app-facing -------------------------------------------------------------------
 
@@ -192,6 +200,17 @@ class Sidecar:
                 await stream.aclose()
             return response
 
+    def invalid_http(self, status: int, error: str) -> Reply:
+        """A request aiohttp's parser rejected: its error (in a format both SDKs read),
+        audit record and metrics, and not one byte of the request in any of them."""
+        err = RouterError(
+            status,
+            "invalid_http",
+            f"the request is not valid HTTP/1.1 ({error}); nothing was forwarded",
+            headers={"Connection": "close"},
+        )
+        return self.pipeline.refuse(INVALID_HTTP, err)
+
     async def _unknown(self, request: web.Request) -> web.Response:
         reply = unknown_endpoint(request.method, request.path, request.headers, self.metrics)
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
@@ -203,7 +222,7 @@ class Sidecar:
     # ---- admin ------------------------------------------------------------------------
 
     def admin_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=ADMIN_MAX_BODY)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
@@ -230,7 +249,10 @@ class Sidecar:
                 "engine": self.engine.name,
                 "revision": self.engine.revision,
                 "rejected_revision": self.policy.rejected,
+                **self.policy.health(),  # a stale bundle: degraded, never unready
             },
+            "config": self.config_status(),
+            "audit": self.audit.health(),  # a stuck sink: degraded, never unready
             "providers": providers,
         }
         return web.json_response(body, status=200 if ready else 503)

@@ -34,6 +34,9 @@ class LogicalModel:
 
 class Catalog:
     def __init__(self, config: Config, upstreams: dict[str, Upstream]) -> None:
+        self.credentials = tuple(up.credential for up in upstreams.values())
+        """Every configured provider's key, routed or not: what an upstream error must never
+        show the app (sidecar/scrub.py)."""
         self.models: dict[str, LogicalModel] = {}
         self._by_name: dict[str, LogicalModel] = {}
         for name, mc in config.models.items():

@@ -39,7 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     try:
         config = load_config(Path(args.config))
-        sidecar = Sidecar.build(config)
+        sidecar = Sidecar.build(config, config_path=Path(args.config))
     except (ConfigError, PolicyLoadError, CustomDetectorError) as exc:
         print(f"llm-router: {exc}", file=sys.stderr)
         return 2
@@ -170,9 +170,11 @@ def _webhook(args: argparse.Namespace) -> int:
 
 def _inject(args: argparse.Namespace) -> int:
     from sidecar.k8s.inject import main_inject
-    from sidecar.k8s.settings import SettingsError, load_settings
+    from sidecar.k8s.settings import DNS_LABEL, SettingsError, load_settings
 
     try:
+        if args.namespace is not None and not DNS_LABEL.fullmatch(args.namespace):
+            raise ValueError(f"--namespace: not a namespace name: {args.namespace!r}")
         settings = load_settings(Path(args.settings) if args.settings else None)
         overrides = {k: v for k, v in (("image", args.image), ("mode", args.mode)) if v is not None}
         if overrides:
@@ -184,8 +186,8 @@ def _inject(args: argparse.Namespace) -> int:
     with source:
         if args.output:
             with open(args.output, "w", encoding="utf-8") as out:
-                return main_inject(source, out, settings, args.quiet)
-        return main_inject(source, sys.stdout, settings, args.quiet)
+                return main_inject(source, out, settings, args.quiet, args.namespace)
+        return main_inject(source, sys.stdout, settings, args.quiet, args.namespace)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -279,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     inject.add_argument("--settings", help="injector settings YAML (as the webhook's)")
     inject.add_argument("--image", help="sidecar image (overrides the settings)")
     inject.add_argument("--mode", choices=["native", "container"], help="sidecar kind")
+    inject.add_argument(
+        "-n", "--namespace", help="for workloads without metadata.namespace (as kubectl apply -n)"
+    )
     inject.add_argument("-q", "--quiet", action="store_true", help="no report on stderr")
     inject.set_defaults(func=_inject)
     audit = sub.add_parser("audit", help="audit trail tools")

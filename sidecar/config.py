@@ -38,6 +38,10 @@ class Listen(_Strict):
 class AdminListen(_Strict):
     host: str = "0.0.0.0"
     port: int = Field(9090, ge=0, le=65535)
+    max_connections: int = Field(64, ge=1)
+    """Open connections to /metrics, /healthz and /readyz; more are closed at once. Probes
+    and a scraper need a handful; the cap keeps a flood from costing the pod its file
+    descriptors."""
 
 
 class Compliance(_Strict):
@@ -144,6 +148,9 @@ class BundleConfig(_Strict):
     token_file: Path | None = None
     min_delay_s: float = Field(10.0, gt=0)
     max_delay_s: float = Field(60.0, gt=0)
+    max_staleness_s: float | None = Field(None, gt=0)
+    """Without a poll confirming the active bundle for this long, /readyz says degraded
+    (still ready). Default: ten times max_delay_s."""
 
     @model_validator(mode="after")
     def _one_source(self) -> BundleConfig:
@@ -153,6 +160,8 @@ class BundleConfig(_Strict):
             raise ValueError("url must start with http:// or https://")
         if self.min_delay_s > self.max_delay_s:
             raise ValueError("min_delay_s must not exceed max_delay_s")
+        if self.max_staleness_s is not None and self.max_staleness_s <= self.max_delay_s:
+            raise ValueError("max_staleness_s must exceed max_delay_s (one poll interval)")
         return self
 
 
@@ -177,7 +186,9 @@ class HttpSinkConfig(_Strict):
     queue_dir: Path
     """Unacknowledged records live here; keep it on a volume that survives restarts."""
     max_queue_bytes: int = Field(64 << 20, gt=0)
-    on_full: Literal["block", "drop_and_count"] = "block"
+    on_full: Literal["block", "drop_and_count", "fail_closed"] | None = None
+    """Kept from before `audit.on_full` existed, and still honoured: set, it decides for
+    this sink (`block` only exists here); unset, `audit.on_full` does if set, else `block`."""
     encoding: Literal["ndjson", "json"] = "ndjson"
     batch_max_records: int = Field(500, gt=0)
     batch_max_bytes: int = Field(1 << 20, gt=0)
@@ -217,6 +228,14 @@ class AuditConfig(_Strict):
     backups: int = Field(5, ge=0)
     """File sink: rotated files kept (path.1 … path.N)."""
     http: HttpSinkConfig | None = None
+    on_full: Literal["drop_and_count", "fail_closed"] = "drop_and_count"
+    """When the buffer in front of the sink is full (see sidecar/audit/writer.py)."""
+    buffer_bytes: int = Field(8 << 20, gt=0)
+    """Records waiting for the writer thread, at most (their JSON size)."""
+    flush_timeout_s: float = Field(2.0, ge=0)
+    """On shutdown, time the writer gets to write what is buffered; the rest is counted."""
+    stalled_after_s: float = Field(1.0, gt=0)
+    """A write taking longer marks the sink stalled (/readyz, llm_router_audit_sink_stalled)."""
 
     @model_validator(mode="after")
     def _sink_settings(self) -> AuditConfig:
@@ -224,7 +243,22 @@ class AuditConfig(_Strict):
             raise ValueError("sink 'file' needs a path")
         if self.sink == "http" and self.http is None:
             raise ValueError("sink 'http' needs an http section")
+        legacy = self.http.on_full if self.http is not None else None
+        if legacy is not None and "on_full" in self.model_fields_set and legacy != self.on_full:
+            raise ValueError("audit.on_full and audit.http.on_full disagree: set one of them")
         return self
+
+    @property
+    def full_policy(self) -> Literal["block", "drop_and_count", "fail_closed"]:
+        """What a full buffer does: `audit.http.on_full` if set for the HTTP sink, else
+        `audit.on_full`. An HTTP sink with neither keeps the `block` it always had: configs
+        written before `audit.on_full` existed must not start dropping records."""
+        if self.sink == "http" and self.http is not None:
+            if self.http.on_full is not None:
+                return self.http.on_full
+            if "on_full" not in self.model_fields_set:
+                return "block"
+        return self.on_full
 
 
 TAG_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
@@ -295,8 +329,11 @@ class Limits(_Strict):
     max_messages: int = Field(2048, ge=1)
     """Messages in one chat or Messages request (OpenAI's own ceiling by default)."""
     max_in_flight: int = Field(256, ge=1)
-    """Requests inside the sidecar at once; beyond it the app gets 429 with Retry-After at
-    once. Nothing queues, so memory stays bounded however hard the app pushes."""
+    """Requests inside the sidecar at once (counted from when the body has been read);
+    beyond it the app gets 429 with Retry-After at once. Nothing queues, so memory stays
+    bounded however hard the app pushes."""
+    max_connections: int = Field(1024, ge=1)
+    """Open connections to the app-facing port; more are closed at once."""
     header_timeout_s: float = Field(10.0, gt=0)
     """A connection must deliver complete request headers within this time of opening, or of
     its previous response (so it also bounds idle keep-alive connections)."""
@@ -318,6 +355,14 @@ class WorkloadConfig(_Strict):
     labels_file: Path | None = None
 
 
+class ReloadConfig(_Strict):
+    """Re-reading this file while running (see sidecar/config_reload.py); SIGHUP also does."""
+
+    watch: bool = True
+    """Poll the file for changes (a ConfigMap's `..data` swap included)."""
+    interval_s: float = Field(1.0, gt=0)
+
+
 class Config(_Strict):
     listen: Listen = Listen()
     admin: AdminListen = AdminListen()
@@ -333,6 +378,7 @@ class Config(_Strict):
     shutdown_grace_s: float = Field(25.0, ge=0)
     """After SIGTERM: how long in-flight requests and streams may take to finish. Keep it
     below the pod's terminationGracePeriodSeconds (30 by default)."""
+    reload: ReloadConfig = ReloadConfig()
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -32,14 +32,29 @@ def parse_config(text: str, source: str, environ: Mapping[str, str]) -> Config:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{source}: invalid YAML{_yaml_where(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping")
     _apply_env_overrides(data, environ)
+    return validate_config(data, source, node)
+
+
+def validate_config(data: Any, source: str, node: yaml.Node | None = None) -> Config:
+    """Validate a config document; errors name the key, and the line when `node` (the
+    document's YAML) is given."""
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, node, source)) from None
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """Where and what, without PyYAML's excerpt of the file: the message reaches logs and
+    `/readyz`, and a line of the file may hold a header value an operator put there."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{where}: {problem}" if problem else where
 
 
 def _apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:

@@ -8,7 +8,11 @@ non-streamed call that is the whole body, for a stream the first data event.
 
 Each attempt runs under its provider's deadlines (first byte, idle gap, total) and its
 route's circuit breaker: a route whose circuit is open is skipped, which can only shorten
-the list of allowed routes, never lengthen it.
+the list of allowed routes, never lengthen it. A stream's verdict is left to the relay,
+which knows it only when the stream ends.
+
+An upstream's error reaches the app with its status, and its error object rebuilt from
+what is safe to relay (sidecar/scrub.py): never the body as the upstream wrote it.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from sidecar.audit import Attempt
-from sidecar.breaker import Breakers, CircuitBreaker, retry_after_header
+from sidecar.breaker import Breakers, Ticket, retry_after_header
 from sidecar.errors import RouterError
 from sidecar.metrics import Metrics
 from sidecar.providers.base import Translator
 from sidecar.providers.upstream import Upstream
-from sidecar.relay import MalformedResponse, UpstreamStream
+from sidecar.relay import MalformedResponse, UpstreamErrorEvent, UpstreamStream
+from sidecar.scrub import Scrubber
 
 MAX_ERROR_BODY = 64 * 1024
 FAILOVER_STATUSES = frozenset({401, 403, 408, 409, 429})
@@ -89,7 +94,7 @@ def _outcome(status: int) -> str:
     return "ok"
 
 
-FAILURES = frozenset({"server_error", "timeout", "connect_error", "malformed"})
+FAILURES = frozenset({"server_error", "timeout", "connect_error", "malformed", "error_event"})
 """Attempt outcomes that count against a route's circuit breaker. `ok` and
 `client_error` (the upstream answered sensibly) count for it; 429 and credential
 rejections are neither: they say "slow down" or "fix the key", not "broken"."""
@@ -109,13 +114,18 @@ class Dispatcher:
         """Streams being relayed, so that shutdown can end them after its grace period."""
         self.closing = False
 
-    async def open(self, plans: list[Plan], stream: bool, log: DispatchLog) -> Opened:
+    async def open(
+        self, plans: list[Plan], stream: bool, log: DispatchLog, scrubber: Scrubber | None = None
+    ) -> Opened:
+        """The first allowed route that answers. `scrubber` knows what the request sent
+        (its text, the keys), to be taken out of any upstream error the app gets."""
+        scrub = scrubber if scrubber is not None else Scrubber()
         for index, plan in enumerate(plans):
             if self.closing:
                 break
             if index and log.attempts and log.attempts[-1].outcome != "ok":
                 self.metrics.failovers.inc()
-            opened = await self._attempt(plan, stream, log)
+            opened = await self._attempt(plan, stream, log, scrub)
             if opened is not None:
                 return opened
         if self.closing:
@@ -135,30 +145,35 @@ class Dispatcher:
         for relayed in list(self.streams):
             relayed.abort()
 
-    async def _attempt(self, plan: Plan, stream: bool, log: DispatchLog) -> Opened | None:
+    async def _attempt(
+        self, plan: Plan, stream: bool, log: DispatchLog, scrub: Scrubber
+    ) -> Opened | None:
         up = plan.upstream
         started = self.clock()
         key = up.credential.current()
         if key is None or up.session is None:
             self._record(log, plan, "unavailable", None, started)
             return None
-        breaker = self.breakers.route(plan.route_id, up.config.circuit_breaker)
-        if not breaker.admit():
+        ticket = self.breakers.route(plan.route_id, up.config.circuit_breaker).admit()
+        if ticket is None:
             self.metrics.circuit_skips.labels(route=plan.route_id).inc()
             self._record(log, plan, "circuit_open", None, started)
             return None
         try:
-            result = await self._exchange(plan, stream, key, breaker)
+            result = await self._exchange(plan, stream, key, ticket, scrub)
         except TimeoutError:
             result = _Result("timeout")
         except MalformedResponse:
             result = _Result("malformed")
+        except UpstreamErrorEvent:  # an error event before any data: nothing reached the app
+            result = _Result("error_event")
         except (aiohttp.ClientError, OSError):
             result = _Result("connect_error")
         except BaseException:  # the app went away: no verdict on the route
-            breaker.release()
+            ticket.release()
             raise
-        _verdict(breaker, result.outcome)
+        if result.stream is None:  # a stream's verdict comes when it ends (relay.py)
+            _verdict(ticket, result.outcome)
         self._record(log, plan, result.outcome, result.status, started)
         if result.outcome == "client_error":
             assert result.status is not None
@@ -166,6 +181,7 @@ class Dispatcher:
                 status, body = plan.translator.error(result.status, result.body)
             except Exception:  # an unreadable error body: the pipeline renders its own
                 status, body = result.status, b""
+            body = scrub.error_body(body)  # b"" unless it is an error object
             headers = {"content-type": "application/json"}
             return self._opened(plan, status, headers, body, log, started)
         if result.outcome != "ok":
@@ -178,7 +194,7 @@ class Dispatcher:
         return opened
 
     async def _exchange(
-        self, plan: Plan, stream: bool, key: str, breaker: CircuitBreaker
+        self, plan: Plan, stream: bool, key: str, ticket: Ticket, scrub: Scrubber
     ) -> _Result:
         """One request to one upstream, under its deadlines: headers and, for a stream, the
         first data event within `first_byte_s`; a body with no gap over `idle_s`; all of it
@@ -190,13 +206,12 @@ class Dispatcher:
         now = loop.time()
         deadline = now + limits.total_s
         response: aiohttp.ClientResponse | None = None
+        headers = up.headers(key, stream, plan.app_headers)
+        scrub.sent(headers)
         try:
             async with asyncio.timeout_at(min(now + limits.first_byte_s, deadline)):
                 response = await up.session.post(
-                    plan.url,
-                    data=plan.body(),
-                    headers=up.headers(key, stream, plan.app_headers),
-                    timeout=up.timeout(),
+                    plan.url, data=plan.body(), headers=headers, timeout=up.timeout()
                 )
                 status = response.status
                 outcome = _outcome(status)
@@ -204,7 +219,7 @@ class Dispatcher:
                     body = await response.content.read(MAX_ERROR_BODY)
                     response.release()
                     return _Result(outcome, status, body=body)
-                headers = plan.translator.response_headers(response.headers)
+                relayed_headers = plan.translator.response_headers(response.headers)
                 if stream:
                     relayed = UpstreamStream(
                         plan.route_id,
@@ -212,21 +227,23 @@ class Dispatcher:
                         plan.translator,
                         idle_s=limits.idle,
                         deadline=deadline,
-                        on_failure=self._stream_failed(breaker, up.name),
+                        on_failure=self._stream_failed(up.name),
                         on_close=self.streams.discard,
+                        ticket=ticket,
+                        scrubber=scrub,
                     )
                     first = await relayed.first()
-                    return _Result("ok", status, headers, first, relayed)
+                    return _Result("ok", status, relayed_headers, first, relayed)
             raw = await _read_body(response, limits.idle, deadline)
-            return _Result("ok", status, headers, _translate_body(plan.translator, raw))
+            body = _translate_body(plan.translator, raw)
+            return _Result("ok", status, relayed_headers, body)
         except BaseException:
             if response is not None:
                 response.close()
             raise
 
-    def _stream_failed(self, breaker: CircuitBreaker, provider: str) -> Callable[[str], None]:
+    def _stream_failed(self, provider: str) -> Callable[[str], None]:
         def failed(code: str) -> None:
-            breaker.failure()
             self.metrics.stream_failures.labels(provider=provider, code=code).inc()
 
         return failed
@@ -266,13 +283,13 @@ class Dispatcher:
         self.metrics.upstream_attempts.labels(provider=up.name, outcome=outcome).inc()
 
 
-def _verdict(breaker: CircuitBreaker, outcome: str | None) -> None:
+def _verdict(ticket: Ticket, outcome: str) -> None:
     if outcome in ("ok", "client_error"):
-        breaker.success()
+        ticket.success()
     elif outcome in FAILURES:
-        breaker.failure()
-    else:  # 429, credentials, or the app went away (None): no verdict
-        breaker.release()
+        ticket.failure()
+    else:  # 429 or credentials: no verdict
+        ticket.release()
 
 
 async def _read_body(response: aiohttp.ClientResponse, idle: float, deadline: float) -> bytes:

@@ -54,6 +54,41 @@ def _memoize_labels(metric: MetricWrapperBase) -> None:
     metric.labels = functools.lru_cache(maxsize=None)(metric.labels)  # type: ignore[method-assign]
 
 
+class BundleCollectors:
+    """A bundle-polling sidecar's collectors (see policy/bundle/health.py)."""
+
+    def __init__(self, r: CollectorRegistry) -> None:
+        self.failures = Counter(
+            "llm_router_policy_bundle_failures",
+            "Bundles refused and bundle polls failed, by reason (not_gzip, truncated, "
+            "unsafe_member, too_large, invalid_data, compile_error, test_failure, "
+            "http_status, connect_error, timeout, ...); the last good policy kept serving.",
+            ["reason"],
+            registry=r,
+        )
+        self.consecutive_poll_failures = Gauge(
+            "llm_router_policy_bundle_consecutive_poll_failures",
+            "Bundle polls in a row that got no answer, or an HTTP error, from the server.",
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "llm_router_policy_bundle_last_success_timestamp_seconds",
+            "When a poll last confirmed that the active bundle is the one the server "
+            "offers (activated, or Not Modified); 0: never.",
+            registry=r,
+        )
+        self.last_activation = Gauge(
+            "llm_router_policy_bundle_last_activation_timestamp_seconds",
+            "When a bundle was last activated; 0: never.",
+            registry=r,
+        )
+        self.max_staleness = Gauge(
+            "llm_router_policy_bundle_max_staleness_seconds",
+            "policy.bundle.max_staleness_s: older than this, the bundle is stale.",
+            registry=r,
+        )
+
+
 class Metrics:
     """Collectors on a registry of their own, so several sidecars can live in one process."""
 
@@ -165,6 +200,24 @@ class Metrics:
             ["revision"],
             registry=r,
         )
+        self.config_reloads = Counter(
+            "llm_router_config_reloads",
+            "Config file revisions applied after start (validated and built, then swapped).",
+            registry=r,
+        )
+        self.config_reload_errors = Counter(
+            "llm_router_config_reload_errors",
+            "Config file revisions rejected (unreadable, invalid YAML or schema, a key that "
+            "would be lost, a detector that does not compile); the running config kept serving.",
+            registry=r,
+        )
+        self.config_restart_required = Counter(
+            "llm_router_config_restart_required",
+            "Changed config keys that only take effect at the next start (listen, admin, "
+            "audit, policy, passthrough, some limits), by key, when first seen in the file.",
+            ["key"],
+            registry=r,
+        )
         self.policy_revision = Gauge(
             "llm_router_policy_revision_info",
             "The active policy revision (value 1).",
@@ -202,15 +255,17 @@ class Metrics:
         )
         self.audit_dropped = Counter(
             "llm_router_audit_dropped",
-            "Audit records lost, by reason: queue_full (on_full: drop_and_count) or "
-            "write_error (the sink refused the line). The next record's dropped_before says "
-            "how many.",
+            "Audit records lost, by reason: queue_full (the buffer or the HTTP queue was "
+            "full), write_error (the sink refused the line) or shutdown (still buffered when "
+            "audit.flush_timeout_s ran out). The next record's dropped_before says how many.",
             ["reason"],
             registry=r,
         )
         self.audit_queue_full = Counter(
             "llm_router_audit_queue_full",
-            "Times the HTTP sink's queue was full, by the action taken (block, drop).",
+            "Times the audit buffer or the HTTP sink's queue was full, by the action taken "
+            "(block: the request waited; drop: a record was dropped; refuse: the request got "
+            "503 audit_unavailable).",
             ["action"],
             registry=r,
         )
@@ -247,10 +302,30 @@ class Metrics:
             "The queue's bound (audit.http.max_queue_bytes); 0 without an HTTP sink.",
             registry=r,
         )
+        self.audit_buffer_bytes = Gauge(
+            "llm_router_audit_buffer_bytes",
+            "Bytes of audit records waiting in memory for the sink's writer thread.",
+            registry=r,
+        )
+        self.audit_buffer_records = Gauge(
+            "llm_router_audit_buffer_records",
+            "Audit records waiting in memory for the sink's writer thread (or being written).",
+            registry=r,
+        )
+        self.audit_buffer_capacity = Gauge(
+            "llm_router_audit_buffer_capacity_bytes",
+            "The in-memory buffer's bound (audit.buffer_bytes).",
+            registry=r,
+        )
+        self.audit_sink_stalled = Gauge(
+            "llm_router_audit_sink_stalled",
+            "1 while a write to the audit sink has taken longer than audit.stalled_after_s.",
+            registry=r,
+        )
         # Known label values start at zero, so rates and alerts have a series to work on.
-        for reason in ("queue_full", "write_error"):
+        for reason in ("queue_full", "write_error", "shutdown"):
             self.audit_dropped.labels(reason=reason)
-        for action in ("block", "drop"):
+        for action in ("block", "drop", "refuse"):
             self.audit_queue_full.labels(action=action)
         for reason in ("timeout", "connect_error", "http_4xx", "http_5xx", "queue_error"):
             self.audit_delivery_errors.labels(reason=reason)
@@ -265,6 +340,12 @@ class Metrics:
             self.break_glass,
         ):
             _memoize_labels(metric)
+
+    @functools.cached_property
+    def bundle(self) -> BundleCollectors:
+        """Registered when a sidecar starts polling a bundle server, not before: one without
+        a bundle server exports none of them, so no alert reads its timestamps as 0."""
+        return BundleCollectors(self.registry)
 
     def set_policy_revision(self, engine: str, revision: str) -> None:
         self.policy_revision.clear()
@@ -301,13 +382,33 @@ class Metrics:
         self.rejected = Counter(
             "llm_router_rejected_requests",
             "Requests refused before any processing, by reason (too_many_requests, "
-            "shutting_down, unknown_endpoint: a path or method the sidecar does not serve).",
+            "shutting_down, unknown_endpoint: a path or method the sidecar does not serve, "
+            "audit_unavailable: the audit buffer is full and audit.on_full is fail_closed).",
             ["reason"],
             registry=r,
         )
         self.in_flight_limit = Gauge(
             "llm_router_in_flight_limit",
             "The configured limits.max_in_flight.",
+            registry=r,
+        )
+        self.http_connections = Gauge(
+            "llm_router_http_connections",
+            "Open HTTP connections, by listener (app, admin).",
+            ["listener"],
+            registry=r,
+        )
+        self.http_connections_refused = Counter(
+            "llm_router_http_connections_refused",
+            "Connections closed at once because the listener had its max_connections open.",
+            ["listener"],
+            registry=r,
+        )
+        self.invalid_http = Counter(
+            "llm_router_invalid_http_requests",
+            "Requests that were not valid HTTP/1.1 (aiohttp's parser error class, e.g. "
+            "BadStatusLine, BadHttpMessage, LineTooLong), by listener; none was forwarded.",
+            ["listener", "error"],
             registry=r,
         )
         self.stream_failures = Counter(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 import time
 import traceback
 import uuid
@@ -33,6 +34,8 @@ from sidecar.metrics import OTHER, Metrics
 from sidecar.planning import make_plans
 from sidecar.policy.model import Decision, PolicyEngine
 from sidecar.policy_input import build_policy_input
+from sidecar.relay import UpstreamErrorEvent
+from sidecar.scrub import Scrubber
 from sidecar.trip import Trip, finish
 from sidecar.workload import Workload
 
@@ -56,6 +59,7 @@ class Pipeline:
         workload: Workload,
         masks: dict[str, str] | None = None,
         admission: InFlight | None = None,
+        config_revision: str | None = None,
     ) -> None:
         self.masks = masks or {}
         self.admission = admission if admission is not None else InFlight(limits.max_in_flight)
@@ -69,6 +73,15 @@ class Pipeline:
         self.workload = workload
         self._workload_view = workload.to_policy_input()
         self._revision_seen = engine.revision
+        credentials = catalog.credentials
+        self._keys = lambda: (c.current() for c in credentials)
+        """Every configured key, read when an upstream error is cleaned (rotation-safe)."""
+        self.config_revision = config_revision
+        """Stamped on each audit record: a request in flight across a config reload is
+        recorded with the revision it was decided by (see sidecar/config_reload.py)."""
+        self.users = InFlight(sys.maxsize)
+        """Requests running on this pipeline, admitted or not: a config reload closes the
+        upstream sessions it replaced once the pipeline that used them has none."""
 
     @asynccontextmanager
     async def run(self, api: ClientApi, inbound: Inbound) -> AsyncIterator[Reply]:
@@ -76,16 +89,28 @@ class Pipeline:
         trip = Trip(
             api, time.perf_counter(), AuditRecord(decision_id, api.name, self._workload_view)
         )
-        self.metrics.inflight.inc()
-        admitted = self.admission.try_acquire()
+        trip.record.config_revision = self.config_revision
+        self.users.try_acquire()
+        admitted = False
         try:
             try:
-                if not admitted:  # refused at once, before even reading the body
+                if self.audit.gated:  # a full audit buffer: wait (block) or 503 (fail_closed)
+                    try:
+                        await self.audit.admit()
+                    except RouterError:
+                        trip.decision = "rejected"  # before anything was read or sent
+                        raise
+                # The body is read before a slot is taken: a client trickling its body
+                # (bounded by limits.body_timeout_s) must not hold capacity fast ones need.
+                raw = await self._read(inbound)
+                admitted = self.admission.try_acquire()
+                if not admitted:  # refused at once, before any classification
                     trip.decision = "rejected"
                     err = self.admission.rejection()
                     self.metrics.rejected.labels(reason=err.code).inc()
                     raise err
-                reply = await self._journey(api, inbound, trip)
+                self.metrics.inflight.inc()
+                reply = await self._journey(api, inbound, raw, trip)
             except RouterError as err:
                 reply = self._error_reply(trip, err)
             except Exception as exc:  # a bug must fail closed, and say nothing about content
@@ -106,13 +131,22 @@ class Pipeline:
                 trip.upstream_stream.close()
             if admitted:
                 self.admission.release()
-            self.metrics.inflight.dec()
+                self.metrics.inflight.dec()
+            self.users.release()
             finish(trip, self.audit, self.metrics)
 
-    async def _journey(self, api: ClientApi, inbound: Inbound, trip: Trip) -> Reply:
-        if self.audit.gated:  # audit queue full and on_full: block -> wait before anything
-            await self.audit.admit()
-        raw = await self._read(inbound)
+    def refuse(self, api: ClientApi, err: RouterError) -> Reply:
+        """The reply, audit record and metrics of a request refused before the pipeline
+        could read it (e.g. not valid HTTP): the same record any refused request gets."""
+        trip = Trip(
+            api, time.perf_counter(), AuditRecord(uuid.uuid4().hex, api.name, self._workload_view)
+        )
+        try:
+            return self._error_reply(trip, err)
+        finally:
+            finish(trip, self.audit, self.metrics)
+
+    async def _journey(self, api: ClientApi, inbound: Inbound, raw: bytes, trip: Trip) -> Reply:
         trip.record.content = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
         parsed = api.parse(raw, self.limits.max_json_depth)
         check_message_count(parsed.body, self.limits.max_messages)
@@ -148,7 +182,13 @@ class Pipeline:
         plans = make_plans(
             api, parsed, classification, decision, offered, trip, forwarded, self.masks
         )
-        opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch)
+        scrubber = Scrubber(  # references only: it costs nothing unless an upstream errs
+            keys=self._keys,
+            segments=parsed.segments,
+            findings=classification.findings,
+            classifier=self.classifier,
+        )
+        opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch, scrubber)
         return self._reply(api, opened, offered, trip)
 
     async def _read(self, inbound: Inbound) -> bytes:
@@ -317,7 +357,10 @@ class Pipeline:
             trip.usage = stream.translator.usage.to_dict()
         if failure is not None:
             trip.error_code = failure.code
-            yield api.stream_error(failure, trip.record.decision_id)
+            if isinstance(failure, UpstreamErrorEvent):  # the upstream's own, cleaned
+                yield failure.event
+            else:
+                yield api.stream_error(failure, trip.record.decision_id)
 
     def _error_reply(self, trip: Trip, err: RouterError) -> Reply:
         trip.status, trip.error_code = err.status, err.code
@@ -331,8 +374,8 @@ class Pipeline:
 
 
 def _relayable_error(api: ClientApi, status: int, body: bytes, decision_id: str) -> bytes:
-    """An upstream's 4xx body is relayed as it is, unless it is not a JSON error object: the
-    app's SDK must always get an error it can parse."""
+    """An upstream's 4xx body is relayed as the dispatcher cleaned it (sidecar/scrub.py),
+    unless it is not a JSON error object: the app's SDK must always get one it can parse."""
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:

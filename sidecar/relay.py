@@ -9,21 +9,29 @@ event, and never garbage its SDK chokes on. So:
   `idle_s` of the previous one, everything within `total_s`;
 - what the translator produces passes through `EventGuard`, which releases complete events
   only and checks that each `data:` payload is JSON (or OpenAI's `[DONE]`);
+- an upstream error event ends the stream: it is relayed as the stream's last event with
+  its text cleaned (sidecar/scrub.py), never as the upstream wrote it;
 - a failure before the first data event raises, so the dispatcher can fail over (nothing
   has reached the app); after it, `UpstreamStream.next` raises a RouterError that the
-  pipeline turns into one final error event in the app's format.
+  pipeline turns into one final error event in the app's format;
+- the route's circuit breaker gets the stream's verdict when the stream ends (complete:
+  success; cut, stalled, malformed or an error event: failure), not when it starts, and
+  none at all when the app goes away or shutdown ends it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import orjson
 
+from sidecar.breaker import Ticket
 from sidecar.errors import RouterError
-from sidecar.providers.base import Translator
+from sidecar.providers.base import Translator, sse_data, sse_event
+from sidecar.scrub import Scrubber
 
 _FIELDS = frozenset({b"data", b"event", b"id", b"retry"})
 _DONE = b"[DONE]"
@@ -34,6 +42,20 @@ class MalformedResponse(Exception):
     (unparseable JSON, broken SSE, or a shape the translator cannot read)."""
 
 
+class UpstreamErrorEvent(RouterError):
+    """The upstream ended its stream with an error event. `event` is that event, cleaned
+    and in the app's format, for the pipeline to relay as the stream's last one."""
+
+    def __init__(self, event: bytes) -> None:
+        super().__init__(
+            502,
+            "upstream_error_event",
+            "the upstream ended the stream with an error",
+            kind="api_error",
+        )
+        self.event = event
+
+
 class EventGuard:
     """Splits a byte stream into complete SSE events and checks each of them.
 
@@ -41,12 +63,17 @@ class EventGuard:
     of them carries data; an incomplete tail stays buffered until the rest arrives. Line
     ends are normalised to LF. Comments and `event`, `id`, `retry` fields pass; an unknown
     field or a `data` payload that is neither JSON nor `[DONE]` raises MalformedResponse.
+
+    An error event (a payload with an `error` member, or of `type` error) is never
+    released: `feed` stops before it and keeps its payload in `error`, and nothing after
+    it is read, since the upstream's stream is over.
     """
 
-    __slots__ = ("_buffer",)
+    __slots__ = ("_buffer", "error")
 
     def __init__(self) -> None:
         self._buffer = b""
+        self.error: dict[str, Any] | None = None
 
     @property
     def pending(self) -> bool:
@@ -54,6 +81,8 @@ class EventGuard:
         return bool(self._buffer.strip())
 
     def feed(self, chunk: bytes) -> tuple[bytes, bool]:
+        if self.error is not None:
+            return b"", False
         data = self._buffer + chunk if self._buffer else chunk
         if b"\r" in data:
             held = b"\r" if data.endswith(b"\r") else b""  # maybe the first half of CRLF
@@ -64,40 +93,64 @@ class EventGuard:
             self._buffer = data
             return b"", False
         complete, self._buffer = data[: end + 2], data[end + 2 :]
-        return complete, _check_events(complete)
+        has_data, error_at = self._check_events(complete)
+        if error_at >= 0:
+            complete, self._buffer = complete[:error_at], b""
+        return complete, has_data
 
-
-def _check_events(complete: bytes) -> bool:
-    if complete.startswith(b"data: ") and complete.find(b"\n") == len(complete) - 2:
-        return _check_data(complete[6:-2])  # one event of one data line: most chunks
-    has_data = False
-    for block in complete.split(b"\n\n"):
-        if not block:
-            continue
-        payload: list[bytes] = []
-        for line in block.split(b"\n"):
-            if not line or line.startswith(b":"):
+    def _check_events(self, complete: bytes) -> tuple[bool, int]:
+        """Whether the events carry data (before an error event), and where an error
+        event starts (-1: none)."""
+        if complete.startswith(b"data: ") and complete.find(b"\n") == len(complete) - 2:
+            return self._check_data(complete[6:-2], 0)  # one event, one data line: most chunks
+        has_data = False
+        start = 0
+        for block in complete.split(b"\n\n"):
+            at, start = start, start + len(block) + 2
+            if not block:
                 continue
-            name, colon, value = line.partition(b":")
-            if not colon or name not in _FIELDS:
-                raise MalformedResponse("a line that is not an SSE field")
-            if name == b"data":
-                payload.append(value[1:] if value.startswith(b" ") else value)
-        if not payload:
+            payload = _block_payload(block)
+            if payload is None:
+                continue
+            data, error_at = self._check_data(payload, at)
+            if error_at >= 0:
+                return has_data, error_at
+            has_data = has_data or data
+        return has_data, -1
+
+    def _check_data(self, text: bytes, at: int) -> tuple[bool, int]:
+        event = _check_data(text)
+        if event is not None and (event.get("type") == "error" or event.get("error") is not None):
+            self.error = event
+            return False, at
+        return True, -1
+
+
+def _block_payload(block: bytes) -> bytes | None:
+    """The data of one event (None: a comment, or fields without data)."""
+    payload: list[bytes] = []
+    for line in block.split(b"\n"):
+        if not line or line.startswith(b":"):
             continue
-        has_data = _check_data(b"\n".join(payload))
-    return has_data
+        name, colon, value = line.partition(b":")
+        if not colon or name not in _FIELDS:
+            raise MalformedResponse("a line that is not an SSE field")
+        if name == b"data":
+            payload.append(value[1:] if value.startswith(b" ") else value)
+    return b"\n".join(payload) if payload else None
 
 
-def _check_data(text: bytes) -> bool:
-    if text != _DONE:
-        try:
-            event = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            raise MalformedResponse("an SSE data payload that is not JSON") from None
-        if not isinstance(event, dict):
-            raise MalformedResponse("an SSE data payload that is not a JSON object")
-    return True
+def _check_data(text: bytes) -> dict[str, Any] | None:
+    """The event object of a data payload (None: OpenAI's `[DONE]`)."""
+    if text == _DONE:
+        return None
+    try:
+        event = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise MalformedResponse("an SSE data payload that is not JSON") from None
+    if not isinstance(event, dict):
+        raise MalformedResponse("an SSE data payload that is not a JSON object")
+    return event
 
 
 def translate(translator: Translator, guard: EventGuard, chunk: bytes) -> tuple[bytes, bool]:
@@ -124,6 +177,9 @@ class UpstreamStream:
     The dispatcher calls `first` (which may raise, allowing failover); the pipeline then
     calls `next` until it returns b"" (complete) or raises a RouterError (the stream failed
     after bytes reached the app). `close` must always be called; `abort` is for shutdown.
+
+    `ticket` is the route's circuit-breaker admission: the stream gives it its verdict
+    when it ends, or releases it at `close` if it never ended (the app went away).
     """
 
     __slots__ = (
@@ -138,6 +194,8 @@ class UpstreamStream:
         "_read_since",
         "_reader",
         "_response",
+        "_scrubber",
+        "_ticket",
         "_watch",
         "aborted",
         "route",
@@ -154,6 +212,8 @@ class UpstreamStream:
         deadline: float,
         on_failure: Callable[[str], None],
         on_close: Callable[[UpstreamStream], None],
+        ticket: Ticket | None = None,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self.route = route
         self.translator = translator
@@ -166,6 +226,8 @@ class UpstreamStream:
         self._loop = asyncio.get_running_loop()
         self._on_failure = on_failure
         self._on_close = on_close
+        self._ticket = ticket
+        self._scrubber = scrubber if scrubber is not None else Scrubber()
         self._reader: asyncio.Task[object] | None = None
         """The task waiting for the next chunk, while it waits."""
         self._read_since = 0.0
@@ -185,6 +247,8 @@ class UpstreamStream:
             held += out
             if has_data:
                 return held
+            if self._guard.error is not None:  # before any data: the route failed
+                raise self._error_event()
 
     async def next(self) -> bytes:
         """The next relayable bytes, b"" once the stream is complete. Raises a RouterError
@@ -195,6 +259,8 @@ class UpstreamStream:
             while True:
                 if self.aborted:
                     raise _shutting_down()
+                if self._guard.error is not None:  # what came before it has been relayed
+                    raise self._error_event()
                 chunk = await self._read()
                 if self.aborted:
                     raise _shutting_down()
@@ -219,7 +285,19 @@ class UpstreamStream:
             err = exc
         if err.code != "shutting_down":
             self._on_failure(err.code)
+            if self._ticket is not None:
+                self._ticket.failure()
         raise err
+
+    def _error_event(self) -> UpstreamErrorEvent:
+        """The upstream's error event, rebuilt from its cleaned fields, in the app's format
+        (the translator made it so): Anthropic's as an `error` event, OpenAI's as data."""
+        assert self._guard.error is not None
+        cleaned = self._scrubber.error_object(self._guard.error)
+        data = orjson.dumps(cleaned)
+        return UpstreamErrorEvent(
+            sse_event("error", data) if cleaned.get("type") == "error" else sse_data(data)
+        )
 
     async def _read(self) -> bytes:
         """The next chunk within the idle and total deadlines.
@@ -272,6 +350,8 @@ class UpstreamStream:
         if not self.translator.complete or self._guard.pending:
             raise _cut()
         self._ended = True
+        if self._ticket is not None:
+            self._ticket.success()  # only now: a stream that started well may still break
         return out  # a translator's last events, if it keeps any until the end
 
     def abort(self) -> None:
@@ -285,6 +365,8 @@ class UpstreamStream:
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
+        if self._ticket is not None:
+            self._ticket.release()  # no verdict yet: the app went away, or shutdown
         self._response.close()
         self._on_close(self)
 

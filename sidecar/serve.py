@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 
 from sidecar.app import Sidecar
+from sidecar.listener import GuardedRunner
 from sidecar.shutdown import DrainReport, drain
 
 log = structlog.get_logger("llm_router.serve")
@@ -27,8 +28,8 @@ class Running:
 
     def __init__(self, sidecar: Sidecar) -> None:
         self.sidecar = sidecar
-        self._app_runner: web.AppRunner | None = None
-        self._admin_runner: web.AppRunner | None = None
+        self._app_runner: GuardedRunner | None = None
+        self._admin_runner: GuardedRunner | None = None
         self.app_url = ""
         self.admin_url = ""
         self._stopped: DrainReport | None = None
@@ -39,15 +40,27 @@ class Running:
         # handler_cancellation: a client that disconnects cancels its upstream request.
         # keepalive_timeout: aiohttp closes a connection that has not delivered a complete
         # request within it (from its opening or its previous response): the header timeout.
-        self._app_runner = web.AppRunner(
+        # Both listeners: the same header timeout, a connection cap, and the sidecar's own
+        # answer to requests that are not valid HTTP (listener.py).
+        self._app_runner = GuardedRunner(
             self.sidecar.app(),
+            listener="app",
+            max_connections=cfg.limits.max_connections,
+            metrics=self.sidecar.metrics,
+            on_invalid=self.sidecar.invalid_http,
             handler_cancellation=True,
             access_log=None,
             keepalive_timeout=cfg.limits.header_timeout_s,
             shutdown_timeout=CLOSE_TIMEOUT,
         )
-        self._admin_runner = web.AppRunner(
-            self.sidecar.admin_app(), access_log=None, shutdown_timeout=CLOSE_TIMEOUT
+        self._admin_runner = GuardedRunner(
+            self.sidecar.admin_app(),
+            listener="admin",
+            max_connections=cfg.admin.max_connections,
+            metrics=self.sidecar.metrics,
+            access_log=None,
+            keepalive_timeout=cfg.limits.header_timeout_s,
+            shutdown_timeout=CLOSE_TIMEOUT,
         )
         await self._app_runner.setup()
         await self._admin_runner.setup()
@@ -103,6 +116,8 @@ async def serve_forever(sidecar: Sidecar) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if sidecar.reloader is not None:  # SIGHUP: re-read the config file now
+        loop.add_signal_handler(signal.SIGHUP, sidecar.reloader.trigger)
     await stop.wait()
     log.info("stopping")
     await running.stop(sidecar.config.shutdown_grace_s)

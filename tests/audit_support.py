@@ -1,5 +1,5 @@
-"""Test helpers for the audit trail: complete sample records and a loopback collector that
-can fail, stall, lose acknowledgements and recover.
+"""Test helpers for the audit trail: complete sample records, a loopback collector that
+can fail, stall, lose acknowledgements and recover, and a stream whose writes block.
 
 The collector behaves like a log collector's HTTP input that de-duplicates on the record's
 `hash`: it stores a batch and answers 200 (`ok`), answers 500 without storing (`fail`),
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import threading
 import uuid
 from typing import Any, Literal
 
@@ -137,3 +139,33 @@ class Collector:
         if mode == "ack_lost":
             return web.Response(status=500)
         return web.Response(status=200)
+
+
+class GatedStream(io.RawIOBase):
+    """A binary stream whose writes block until `gate` is set: a stdout pipe nobody reads,
+    or a log agent that stopped taking lines. `entered` is set once a write is waiting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.lines: list[bytes] = []
+        self.threads: set[threading.Thread] = set()
+        """The threads that wrote."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.threads.add(threading.current_thread())
+        self.entered.set()
+        self.gate.wait()
+        self.lines.append(bytes(data))
+        return len(data)
+
+
+def body_size(record: AuditRecord) -> int:
+    """What a record takes in the audit buffer: its JSON before the chain fields are set."""
+    doc = record.to_dict()
+    doc["config_revision"] = "0" * 12
+    return len(orjson.dumps(doc))

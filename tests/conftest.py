@@ -169,6 +169,8 @@ class Harness:
         return self.running.app_url + "/v1"
 
     def audit_records(self) -> list[dict[str, Any]]:
+        """Every record so far: the writer thread is given time to write what is buffered."""
+        assert self.sidecar.audit.wait_written(), "the audit writer did not catch up"
         return [orjson.loads(line) for line in self.audit.getvalue().splitlines()]
 
     def received_by(self, name: str) -> int:

@@ -195,7 +195,9 @@ async def test_drop_and_count_when_the_queue_is_full(tmp_path: Path) -> None:
     collector = await Collector("fail").start()
     metrics = Metrics()
     probe = io.BytesIO()
-    AuditLog(AuditConfig(), probe).emit(sample_record())
+    probing = AuditLog(AuditConfig(), probe)
+    probing.emit(sample_record())
+    assert probing.wait_written()
     size = len(probe.getvalue())
     cfg = http_audit(
         collector.url, tmp_path / "q", max_queue_bytes=size * 5 + 10, on_full="drop_and_count"
@@ -206,6 +208,7 @@ async def test_drop_and_count_when_the_queue_is_full(tmp_path: Path) -> None:
         records = [sample_record() for _ in range(20)]
         for record in records:
             log.emit(record)
+        assert log.wait_written()
         assert metric(metrics, "llm_router_audit_dropped_total", reason="queue_full") == 15
         assert metric(metrics, "llm_router_audit_queue_full_total", action="drop") == 15
         collector.mode = "ok"
@@ -241,6 +244,7 @@ async def test_block_mode_holds_new_requests_until_the_collector_takes_records(
 
         while metric(h.sidecar.metrics, "llm_router_audit_queue_bytes") < 3000:
             await send("a public question")
+            assert h.sidecar.audit.wait_written()  # the writer thread has queued its record
         forwarded = h.received_by("openrouter")
         blocked = [asyncio.create_task(send(f"question {i}")) for i in range(3)]
         done, _ = await asyncio.wait(blocked, timeout=0.5)

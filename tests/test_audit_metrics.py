@@ -143,7 +143,9 @@ def test_audit_records_survive_a_quiet_log_level() -> None:
     try:
         stream = io.BytesIO()
         record = sample_record()
-        AuditLog(AuditConfig(), stream).emit(record)
+        log = AuditLog(AuditConfig(), stream)
+        log.emit(record)
+        assert log.wait_written()
         assert f'"decision_id":"{record.decision_id}"'.encode() in stream.getvalue()
     finally:
         configure_logging("info")

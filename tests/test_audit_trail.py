@@ -3,7 +3,6 @@ failed writes, and the session-wide tap that checks the whole suite's audit outp
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 from pathlib import Path
@@ -29,6 +28,7 @@ def emit_lines(count: int, **cfg: Any) -> list[bytes]:
     log = AuditLog(AuditConfig(**cfg), stream)
     for _ in range(count):
         log.emit(sample_record())
+    assert log.wait_written()
     return stream.getvalue().splitlines(keepends=True)
 
 
@@ -244,6 +244,9 @@ class FlakySink:
     def has_room(self, size: int) -> bool:
         return True
 
+    def on_room(self, callback: Any) -> None:
+        return None
+
     def write(self, line: bytes) -> None:
         self.calls += 1
         if self.calls in self.refuse:
@@ -259,11 +262,11 @@ class FlakySink:
 
 def test_a_failed_write_is_counted_and_declared_by_the_next_record() -> None:
     metrics = Metrics()
-    log = AuditLog(AuditConfig(), io.BytesIO(), metrics=metrics)
     sink = FlakySink(refuse={2, 3})
-    log.sink = sink
+    log = AuditLog(AuditConfig(), metrics=metrics, sink=sink)
     for _ in range(5):
         log.emit(sample_record())
+    assert log.wait_written()
     docs = [orjson.loads(line) for line in sink.lines]
     assert [d["seq"] for d in docs] == [0, 1, 2]
     assert [d["dropped_before"] for d in docs] == [0, 2, 0]
@@ -308,7 +311,7 @@ async def test_the_session_tap_sees_every_record_of_an_in_process_sidecar(
     h = await make_harness()
     before = len(audit_tap.lines)
     await h.client.chat.completions.create(model="gpt-4o", messages=user(f"write to {EMAIL}"))
-    await asyncio.sleep(0)
+    h.audit_records()  # the writer thread has caught up
     assert len(audit_tap.lines) == before + 1
     assert audit_tap.lines[-1][1] == h.audit.getvalue().splitlines(keepends=True)[-1]
     assert EMAIL in audit_tap.planted and f"write to {EMAIL}" in audit_tap.planted

@@ -5,7 +5,9 @@ Two sidecars serve two namespaces (claims: embedded policy, HTTP audit sink to a
 collector; billing: an OPA-API server as its engine), and mixed traffic runs through both in
 two waves between scrapes: public, personal, health and secret data, streams, embeddings,
 Anthropic's API, an unknown model, failovers (the aggregator returning 503), fail-closed
-decisions (the OPA server answering undefined) and a rejected policy revision. Prometheus
+decisions (the OPA server answering undefined) and a rejected policy revision. A third
+sidecar (claims-api-2, no traffic) takes its policy from a loopback bundle server, which
+later fails, for the bundle alerts. Prometheus
 (the Debian package's binary, on a loopback port with its own config and storage) scrapes
 every second and loads the alert rules, so their state is checked too.
 
@@ -36,6 +38,7 @@ import yaml
 
 from sidecar.app import Sidecar
 from sidecar.config import Config
+from sidecar.emulators.bundles import BundleServer, build_bundle
 from sidecar.emulators.opa import OPAEmulator
 from sidecar.emulators.openai import Fault, OpenAIEmulator
 from sidecar.serve import Running
@@ -50,6 +53,7 @@ from tests.dashboards import (
     load,
     queries,
 )
+from tests.policy.bundle_support import policy_files
 from tests.test_policy_modes import rego_decider
 from tests.test_routing import AWS_KEY, EMAIL, IBAN, SSN, user
 
@@ -141,6 +145,9 @@ class Live:
         self.opa: OPAEmulator | None = None
         self.policy_dir = workdir / "policies"
         self.http: aiohttp.ClientSession | None = None
+        self.bundles: BundleServer | None = None
+        self.bundle_sidecar: Running | None = None
+        """claims-api-2: its policy from the bundle server, no traffic."""
 
     # ---- set-up
 
@@ -177,6 +184,29 @@ class Live:
             self.clients[namespace] = openai.AsyncOpenAI(
                 base_url=running.app_url + "/v1", api_key=APP_KEY, max_retries=0, timeout=10
             )
+        await self.start_bundle_sidecar(urls)
+
+    async def start_bundle_sidecar(self, urls: dict[str, str]) -> None:
+        self.bundles = BundleServer()
+        await self.bundles.start()
+        self.bundles.publish(build_bundle(policy_files("policies/"), {"revision": "b-1"}))
+        bundled = config_dict(
+            urls,
+            policy={
+                "path": str(POLICIES),
+                "bundle": {
+                    "url": self.bundles.url,
+                    "min_delay_s": 0.1,
+                    "max_delay_s": 0.2,
+                    "max_staleness_s": 1.0,
+                },
+            },
+            workload={"namespace": "claims", "pod": "claims-api-2"},
+        )
+        sidecar = Sidecar.build(
+            Config.model_validate(bundled), audit_stream=io.BytesIO(), environ=key_environ()
+        )
+        self.bundle_sidecar = await Running(sidecar).start()
 
     async def stop(self) -> None:
         if self.proc is not None:
@@ -186,6 +216,10 @@ class Live:
             await client.close()
         for running in self.running:
             await running.stop()
+        if self.bundle_sidecar is not None:
+            await self.bundle_sidecar.stop()
+        if self.bundles is not None:
+            await self.bundles.stop()
         if self.opa is not None:
             await self.opa.stop()
         if self.collector is not None:
@@ -204,6 +238,13 @@ class Live:
             }
             for i, ns in enumerate(self.sidecars)
         ]
+        assert self.bundle_sidecar is not None
+        targets.append(
+            {
+                "targets": [self.bundle_sidecar.admin_url.removeprefix("http://")],
+                "labels": {"namespace": "claims", "pod": "claims-api-2"},
+            }
+        )
         config = {
             "global": {
                 "scrape_interval": "1s",
@@ -231,7 +272,7 @@ class Live:
             return "Ready" in (await self.get("/-/ready", raw=True) or "")
 
         async def scraped() -> bool:
-            return len(await self.query('up{job="llm-router"} == 1')) == 2
+            return len(await self.query('up{job="llm-router"} == 1')) == 3
 
         await self.wait(ready, "Prometheus ready")
         await self.wait(scraped, "both sidecars scraped")
@@ -463,7 +504,11 @@ async def test_prometheus_evaluates_the_rules_and_the_traffic_trips_two_alerts(
 @LIVE
 async def test_regulated_traffic_never_reached_the_aggregator(live: Live) -> None:
     regulated = await live.query('llm_router_sent_to_aggregator_total{level="regulated"}')
-    assert sorted(r["metric"]["namespace"] for r in regulated) == ["billing", "claims"]
+    assert sorted((r["metric"]["namespace"], r["metric"]["pod"]) for r in regulated) == [
+        ("billing", "billing-api-1"),
+        ("claims", "claims-api-1"),
+        ("claims", "claims-api-2"),
+    ]
     assert all(float(r["value"][1]) == 0 for r in regulated)
     public = await live.query('sum(llm_router_sent_to_aggregator_total{level="public"})')
     assert float(public[0]["value"][1]) > 0
@@ -475,3 +520,47 @@ async def test_regulated_traffic_never_reached_the_aggregator(live: Live) -> Non
         if (r["classification"] or {}).get("level") == "regulated"
         and r["outcome"]["sent_to_aggregator"]
     ]
+
+
+@LIVE
+async def test_a_failing_bundle_server_trips_the_bundle_alerts(live: Live) -> None:
+    """claims-api-2 polls a bundle server that starts answering 500: three failed polls in
+    a row fire LLMRouterPolicyBundlePollsFailing, and past max_staleness_s (1 s here) the
+    stale-bundle expression holds on the scraped timestamps (pending: `for: 1m`), while its
+    /readyz says degraded and stays 200."""
+    assert live.bundles is not None and live.bundle_sidecar is not None
+    live.bundles.fail_status = 500
+    try:
+
+        def state(alertname: str) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:
+                return any(
+                    a["labels"]["alertname"] == alertname
+                    and a["labels"]["pod"] == "claims-api-2"
+                    and a["state"] == ("firing" if alertname.endswith("Failing") else "pending")
+                    for a in await live.alerts()
+                )
+
+            return check
+
+        await live.wait(state("LLMRouterPolicyBundlePollsFailing"), "polls failing", within=20)
+        await live.wait(state("LLMRouterPolicyBundleStale"), "a stale bundle", within=20)
+        failures = await live.query(
+            'llm_router_policy_bundle_failures_total{pod="claims-api-2", reason="http_status"}'
+        )
+        assert failures and float(failures[0]["value"][1]) >= 3
+        assert live.http is not None
+        async with live.http.get(live.bundle_sidecar.admin_url + "/readyz") as response:
+            body = await response.json()
+        assert response.status == 200 and body["ready"] is True
+        assert body["policy"]["degraded"] is True
+        assert "http_status (HTTP 500)" in body["policy"]["degraded_reason"]
+        others = [
+            a
+            for a in await live.alerts()
+            if a["labels"]["alertname"].startswith("LLMRouterPolicyBundle")
+            and a["labels"]["pod"] != "claims-api-2"
+        ]
+        assert others == [], "sidecars without a bundle server never alert on bundles"
+    finally:
+        live.bundles.fail_status = None

@@ -2,16 +2,15 @@
 to a collector in batches, with retry and exponential backoff, acknowledging a batch only
 on a 2xx answer.
 
-A collector outage therefore costs disk space, not records. When the queue reaches
-`max_queue_bytes` the configured behaviour applies, and is counted:
-
-- `block`: new requests wait (before anything is read, classified or sent upstream) until
-  the sender has made room; requests already admitted still write their record, so the
-  bound may be exceeded by at most the records of requests in flight. Nothing is lost, and
-  the app sees latency instead: the sidecar fails closed on auditing.
-- `drop_and_count`: records that do not fit are dropped and counted
-  (`llm_router_audit_dropped_total{reason="queue_full"}`); the next record written carries
-  `dropped_before`, so the trail itself says how many are missing, and where.
+A collector outage therefore costs disk space, not records. Lines are appended by the
+audit writer thread (`writer.py`); the sender runs on the event loop. When the queue
+reaches `max_queue_bytes`, this sink's `on_full` (or `audit.on_full`) applies, and is
+counted (see `log.py`): `block` (this sink's default) holds new requests until the sender
+has made room, `fail_closed` refuses them, and in both the records of requests already
+forwarded are still appended, so the bound may be exceeded by at most the records of
+requests in flight; `drop_and_count` drops what does not fit
+(`llm_router_audit_dropped_total{reason="queue_full"}`) and the next record written
+carries `dropped_before`, so the trail itself says how many are missing, and where.
 
 Batches are newline-delimited JSON (`application/x-ndjson`) or a JSON array, which log
 collectors' HTTP inputs accept (Vector, Fluent Bit, Logstash, OpenTelemetry Collector).
@@ -22,8 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -50,35 +48,31 @@ class HttpSink:
         self.queue = DiskQueue(cfg.queue_dir, cfg.max_queue_bytes, fsync=cfg.fsync)
         self._token = load_credential("audit", cfg.token_env, cfg.token_file, environ)
         self._wake = asyncio.Event()
-        self._room = asyncio.Event()
+        self._room: list[Callable[[], None]] = []
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    # ---- producer side (called by AuditLog on the loop thread) -----------------------
+    # ---- producer side (the audit writer thread) ---------------------------------------
 
     def has_room(self, size: int) -> bool:
         return self.queue.has_room(size)
 
+    def on_room(self, callback: Callable[[], None]) -> None:
+        self._room.append(callback)
+
     def write(self, line: bytes) -> None:
         self.queue.append(line)
         self._gauges()
-        self._wake.set()
-
-    async def wait_for_room(self) -> None:
-        """`block` mode: wait until the queue is below its bound again."""
-        if self.queue.pending_bytes < self.queue.max_bytes:
-            return
-        self.metrics.audit_queue_full.labels(action="block").inc()
-        started = time.perf_counter()
-        while not self._stopping and self.queue.pending_bytes >= self.queue.max_bytes:
-            self._room.clear()
-            await self._room.wait()
-        self.metrics.audit_blocked_seconds.inc(time.perf_counter() - started)
+        if self._loop is not None:  # wake the sender, which lives on the loop
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                self._loop.call_soon_threadsafe(self._wake.set)
 
     # ---- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.queue.open()
         self.metrics.audit_queue_capacity.set(self.queue.max_bytes)
         self._gauges()
@@ -96,7 +90,6 @@ class HttpSink:
         """Give the sender `drain_timeout_s` to deliver what is queued; what remains stays
         on disk and is sent by the next start with the same `queue_dir`."""
         self._stopping = True
-        self._room.set()
         self._wake.set()
         if self._task is not None:
             try:
@@ -129,7 +122,8 @@ class HttpSink:
                     self.queue.ack(batch)
                     self.metrics.audit_delivered.inc(len(batch.lines))
                     self._gauges()
-                    self._room.set()
+                    for callback in self._room:
+                        callback()
                     delay = self.cfg.backoff_min_s
                     continue
             except OSError as exc:  # the queue's files: keep trying, never die silently

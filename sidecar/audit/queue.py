@@ -8,8 +8,10 @@ again. A crash can therefore re-send a batch the collector had already stored (i
 the cursor was not yet written): delivery is at-least-once, and each record's `hash` (or
 `instance`+`seq`) is the key a collector de-duplicates on.
 
-The queue is used from the event loop thread only; its file operations are small appends
-and reads that the page cache absorbs. `fsync: true` also forces them to the device.
+Two threads use it: the audit writer thread appends (so a slow disk, or `fsync: true`,
+which forces every append to the device, never holds up the event loop), and the sender on
+the event loop peeks and acknowledges. The appender alone owns the segment being written;
+the byte and record counts are shared, under a lock.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -68,6 +71,7 @@ class DiskQueue:
         self._writer: BinaryIO | None = None
         self._write_size = 0
         self._lock_file: BinaryIO | None = None
+        self._counts = threading.Lock()
 
     # ---- open / close ------------------------------------------------------------------
 
@@ -137,8 +141,9 @@ class DiskQueue:
                 writer.truncate(self._write_size)
             raise
         self._write_size += len(line)
-        self.pending_bytes += len(line)
-        self.pending_records += 1
+        with self._counts:
+            self.pending_bytes += len(line)
+            self.pending_records += 1
 
     # ---- consumer side -----------------------------------------------------------------
 
@@ -146,6 +151,9 @@ class DiskQueue:
         """The oldest unacknowledged lines (at least one, whatever its size), or None."""
         position = self._cursor
         while True:
+            # Read before the data: a segment the appender had left when this was read is
+            # complete, so finding it exhausted means it is done with.
+            write_segment = self._write_segment
             path = self._path(position.segment)
             try:
                 with open(path, "rb") as handle:
@@ -155,7 +163,7 @@ class DiskQueue:
                         data += handle.readline()
             except FileNotFoundError:
                 data = b""
-            if data or position.segment >= self._write_segment:
+            if data or position.segment >= write_segment:
                 break
             # An exhausted older segment: acknowledge its end and move on.
             position = Position(position.segment + 1, 0)
@@ -170,8 +178,9 @@ class DiskQueue:
     def ack(self, batch: Batch) -> None:
         """The collector stored `batch`: move the cursor past it and free its space."""
         self._store_cursor(batch.end)
-        self.pending_bytes = max(0, self.pending_bytes - batch.size)
-        self.pending_records = max(0, self.pending_records - len(batch.lines))
+        with self._counts:
+            self.pending_bytes = max(0, self.pending_bytes - batch.size)
+            self.pending_records = max(0, self.pending_records - len(batch.lines))
 
     # ---- files ---------------------------------------------------------------------------
 

@@ -60,6 +60,9 @@ class AuditRecord:
     attempts: list[Attempt] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)
     content: dict[str, Any] | None = None
+    config_revision: str | None = None
+    """The config revision the request ran on (set by the pipeline, which knows it across a
+    reload); `AuditLog` adds it when sealing, its own current revision when unset."""
 
     def to_dict(self) -> dict[str, Any]:
         """The record's fields; the chain fields (`instance`, `seq`, `prev_hash`, `hash`,

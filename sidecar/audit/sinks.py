@@ -1,9 +1,11 @@
 """Where sealed audit lines go: a stream (stdout by default) or a size-rotated local file.
 
-A sink receives complete lines (sealed, newline-terminated) in chain order and raises
-OSError when it cannot take one; `AuditLog` then counts the record as dropped and the next
-record says so (`dropped_before`), so a gap is explicit rather than silent. The HTTP sink
-with its on-disk queue lives in `http.py`.
+A sink receives complete lines (sealed, newline-terminated) in chain order, from the
+audit writer thread only (`writer.py`), never from the event loop, so a write may block
+as long as the stream behind it does. It raises OSError when it cannot take a line; the
+writer then counts the record as dropped and the next record says so (`dropped_before`),
+so a gap is explicit rather than silent. The HTTP sink with its on-disk queue lives in
+`http.py`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -20,10 +23,17 @@ class Sink(Protocol):
     """Bounded label value for metrics: stdout, file, http."""
 
     def has_room(self, size: int) -> bool:
-        """Whether a line of `size` bytes fits now (only a bounded queue ever says no)."""
+        """Whether a line of `size` bytes fits now (only a bounded queue ever says no).
+        Any thread."""
         ...
 
-    def write(self, line: bytes) -> None: ...
+    def on_room(self, callback: Callable[[], None]) -> None:
+        """Have `callback` called whenever the sink frees room (bounded sinks only)."""
+        ...
+
+    def write(self, line: bytes) -> None:
+        """Called from the writer thread only."""
+        ...
 
     async def start(self) -> None: ...
 
@@ -31,26 +41,48 @@ class Sink(Protocol):
 
 
 class StreamSink:
-    """JSON lines on a binary stream, flushed per record so a log shipper sees each one as
+    """JSON lines on a binary stream, written per record so a log shipper sees each one as
     soon as the request is done. The default: stdout, which the cluster's log pipeline
-    collects (Loki, Elasticsearch)."""
+    collects (Loki, Elasticsearch).
+
+    Stdout is written with `os.write` on its descriptor, not through `sys.stdout`: a
+    thread blocked in a buffered write holds the buffer's lock, and the interpreter needs
+    that lock to flush stdout on exit, so a stuck pipe would turn a clean exit into a
+    fatal error."""
 
     def __init__(self, stream: BinaryIO | None = None, name: str = "stdout") -> None:
-        self._stream = stream if stream is not None else sys.stdout.buffer
+        self._stream = stream
+        self._fd: int | None = None
+        if stream is None:
+            try:
+                self._fd = sys.stdout.fileno()
+            except (AttributeError, OSError, ValueError):  # replaced by one without a descriptor
+                self._stream = sys.stdout.buffer
         self.name = name
 
     def has_room(self, size: int) -> bool:
         return True
 
+    def on_room(self, callback: Callable[[], None]) -> None:
+        return None
+
     def write(self, line: bytes) -> None:
-        self._stream.write(line)
-        self._stream.flush()
+        if self._fd is None:
+            assert self._stream is not None
+            self._stream.write(line)
+            self._stream.flush()
+            return
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self._fd, view) :]
 
     async def start(self) -> None:
         return None
 
     async def close(self) -> None:
-        self._stream.flush()
+        """Nothing to flush: every line was flushed when written, and a stream the writer
+        thread may still be stuck on must not be touched from the loop."""
+        return None
 
 
 class RotatingFileSink:
@@ -70,6 +102,9 @@ class RotatingFileSink:
 
     def has_room(self, size: int) -> bool:
         return True
+
+    def on_room(self, callback: Callable[[], None]) -> None:
+        return None
 
     def _open(self) -> BinaryIO:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,11 +6,13 @@ the bytes), or `304 Not Modified` when `If-None-Match` names the current ETag (a
 tags and `*` are understood, with the weak comparison HTTP prescribes). With a token set it
 answers 401 to a request without `Authorization: Bearer <token>`. It records every request
 and the status it got, and can be told to misbehave: fail with a status, or serve the
-current bundle cut in half (with a matching ETag, as a broken build would be served).
+current bundle cut in half (with a matching ETag, as a broken build would be served), or
+stall before answering.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import io
@@ -80,6 +82,8 @@ class BundleServer(LoopbackServer):
         """When set, the first half of the bundle is served, with its own ETag."""
         self.honor_if_none_match = True
         """When cleared, always 200, as a plain static file server may answer."""
+        self.delay_s = 0.0
+        """Each answer waits this long first (a stalled server, for client timeouts)."""
         self.received: list[BundleRequest] = []
         super().__init__(web.Application())
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -109,6 +113,8 @@ class BundleServer(LoopbackServer):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         record = BundleRequest(request.method, request.path, dict(request.headers))
         self.received.append(record)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         response = self._respond(request)
         record.status = response.status
         return response

@@ -1,11 +1,12 @@
 """What a pod may not ask of the injector: the checks that keep the sidecar in control.
 
 App teams write the pods; what the sidecar enforces belongs to the platform team: its config
-(with the compliance claims that decide where regulated data may go), its policies and its
-keys. A pod that could read the keys, choose its own config or point its SDKs past the
-sidecar would turn enforcement into a suggestion, so it is refused (an admission denial whose
-message says what to change) instead of being injected. Where the injector settings make a
-check a warning, `kubectl` shows the warning and the pod is injected.
+(with the compliance claims that decide where regulated data may go), its policies, its
+keys and the image that holds them. A pod that could read the keys, choose its own config
+or sidecar image, or point its SDKs past the sidecar would turn enforcement into a
+suggestion, so it is refused (an admission denial whose message says what to change)
+instead of being injected. Where the injector settings make a check a warning, `kubectl`
+shows the warning and the pod is injected.
 
 Why a UID of its own is the boundary: the keys Secret is mounted into the sidecar container
 only, so no app container has it in its mount namespace. The one way in is through a sidecar
@@ -23,7 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sidecar.k8s import CONFIG_MAP, INJECT_ENV, KEYS_SECRET, POLICIES_CONFIG_MAP, VOLUME_NAMES
+from sidecar.k8s import (
+    CONFIG_MAP,
+    IMAGE,
+    INJECT_ENV,
+    KEYS_SECRET,
+    POLICIES_CONFIG_MAP,
+    VOLUME_NAMES,
+)
+from sidecar.k8s.images import parse_pattern, parse_reference
 from sidecar.k8s.settings import DNS_SUBDOMAIN, InjectorSettings
 
 PROVIDER_URL_VARS = (
@@ -78,6 +87,21 @@ def allowed_sources(settings: InjectorSettings, namespace: str, setting: str) ->
 def source_allowed(settings: InjectorSettings, namespace: str, setting: str, name: str) -> bool:
     """Whether pods of `namespace` may point the sidecar's `setting` at `name`."""
     return name in allowed_sources(settings, namespace, setting)
+
+
+def allowed_images(settings: InjectorSettings, namespace: str) -> tuple[str, ...]:
+    """The images pods of `namespace` may name by annotation, as listed, the default first."""
+    extra = settings.overrides.get(namespace)
+    return (settings.image, *settings.images, *(extra.images if extra else ()))
+
+
+def image_allowed(settings: InjectorSettings, namespace: str, value: str) -> bool:
+    """Whether pods of `namespace` may run the sidecar, and so its keys, from image `value`."""
+    if value == settings.image:
+        return True
+    ref = parse_reference(value)
+    patterns = allowed_images(settings, namespace)[1:]
+    return ref is not None and any(parse_pattern(p).matches(ref) for p in patterns)
 
 
 def points_at_sidecar(value: str, settings: InjectorSettings) -> bool:
@@ -153,18 +177,30 @@ def _containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 def _overrides(
     verdict: Verdict, namespace: str, settings: InjectorSettings, annotations: Mapping[str, str]
 ) -> None:
+    where = f"namespace {namespace!r}" if namespace else "a pod without a namespace"
     for annotation, setting, _ in SOURCES:
         value = annotations.get(annotation)
         if value is None or source_allowed(settings, namespace, setting, value):
             continue
         shown = repr(value) if DNS_SUBDOMAIN.match(value) else "an invalid name"
         names = ", ".join(repr(n) for n in allowed_sources(settings, namespace, setting))
-        where = f"namespace {namespace!r}" if namespace else "a pod without a namespace"
         verdict.refusals.append(
             Refusal(
                 "override not allowed",
                 f"llm-router: annotation {annotation}={shown} is not allowed in {where}; "
                 f"the injector settings (overrides) allow only {names}",
+            )
+        )
+    image = annotations.get(IMAGE)
+    if image is not None and not image_allowed(settings, namespace, image):
+        shown = repr(image) if parse_reference(image) else "an invalid image reference"
+        names = ", ".join(repr(n) for n in allowed_images(settings, namespace))
+        verdict.refusals.append(
+            Refusal(
+                "image not allowed",
+                f"llm-router: annotation {IMAGE}={shown} is not allowed in {where}: the "
+                "sidecar's image runs with its keys; the injector settings (image, images, "
+                f"overrides) allow only {names}",
             )
         )
     if settings.app_base_url == "refuse" and annotations.get(INJECT_ENV, "").lower() == "false":

@@ -8,8 +8,11 @@ patch builder as the webhook does the work, so both give the same pod.
 
 A workload the webhook would refuse (see `guard`) fails the whole run: nothing is written and
 the exit status is 1, so `llm-router inject -f app.yaml | kubectl apply -f -` never applies
-it without its sidecar. The namespace the override allow-list is checked against is the
-manifest's own `metadata.namespace`; without one, no override is allowed.
+it without its sidecar. The namespace the guard checks against (the override allow-lists,
+the excluded namespaces) is the manifest's own `metadata.namespace`, else `--namespace`,
+the one `kubectl apply -n` would create it in; without either, no override is allowed. A
+manifest whose namespace is not `--namespace` is refused, as `kubectl apply -n` refuses it:
+checked against one namespace, it would be created in another.
 """
 
 from __future__ import annotations
@@ -45,10 +48,14 @@ class Report:
     """`Kind/name: refused (why)`, printed even with `-q`: the run fails because of them."""
 
 
-def inject_document(doc: Any, settings: InjectorSettings, report: Report) -> Any:
-    """A copy of one YAML document with every workload in it injected."""
+def inject_document(
+    doc: Any, settings: InjectorSettings, report: Report, namespace: str | None = None
+) -> Any:
+    """A copy of one YAML document with every workload in it injected; `namespace` is the
+    one its workloads without a `metadata.namespace` will be created in."""
     if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
-        return {**doc, "items": [inject_document(i, settings, report) for i in doc["items"]]}
+        items = [inject_document(i, settings, report, namespace) for i in doc["items"]]
+        return {**doc, "items": items}
     if not isinstance(doc, dict) or doc.get("kind") not in TEMPLATE_PATHS:
         return doc
     kind = doc["kind"]
@@ -66,7 +73,15 @@ def inject_document(doc: Any, settings: InjectorSettings, report: Report) -> Any
     if kind != "Pod" and str(annotations.get(INJECT, "")).lower() == "false":
         report.lines.append(f"{name}: skipped (opted out)")
         return doc
-    injection = build(template, str(meta.get("namespace") or ""), settings, require_opt_in=False)
+    own = str(meta.get("namespace") or "")
+    if own and namespace and own != namespace:
+        report.refused.append(
+            f"{name}: refused (llm-router: its metadata.namespace {own!r} is not --namespace "
+            f"{namespace!r}, so it would be checked against one and created in the other: "
+            "make them agree)"
+        )
+        return doc
+    injection = build(template, own or namespace or "", settings, require_opt_in=False)
     if injection.skipped:
         report.lines.append(f"{name}: skipped ({injection.skipped})")
         return doc
@@ -87,20 +102,28 @@ def inject_document(doc: Any, settings: InjectorSettings, report: Report) -> Any
     return result
 
 
-def inject_stream(source: TextIO, out: TextIO, settings: InjectorSettings) -> Report:
+def inject_stream(
+    source: TextIO, out: TextIO, settings: InjectorSettings, namespace: str | None = None
+) -> Report:
     """Read multi-document YAML, write it back injected, in the same order; write nothing
     if any workload is refused."""
     report = Report()
     documents = [d for d in yaml.safe_load_all(source) if d is not None]
-    injected = [inject_document(d, settings, report) for d in documents]
+    injected = [inject_document(d, settings, report, namespace) for d in documents]
     if not report.refused:
         yaml.safe_dump_all(injected, out, sort_keys=False, default_flow_style=False, width=1000)
     return report
 
 
-def main_inject(source: TextIO, out: TextIO, settings: InjectorSettings, quiet: bool) -> int:
+def main_inject(
+    source: TextIO,
+    out: TextIO,
+    settings: InjectorSettings,
+    quiet: bool,
+    namespace: str | None = None,
+) -> int:
     try:
-        report = inject_stream(source, out, settings)
+        report = inject_stream(source, out, settings, namespace)
     except yaml.YAMLError as exc:
         print(f"llm-router: invalid YAML: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sidecar.k8s.images import parse_pattern
+
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 """A Kubernetes resource quantity as people write them for CPU and memory."""
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -72,23 +74,37 @@ class OpaSettings(_Strict):
     )
 
 
+def _image_patterns(values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        parse_pattern(value)
+    return values
+
+
 class SourceOverrides(_Strict):
-    """The ConfigMaps and Secret that pods of one namespace may name by annotation.
+    """The ConfigMaps, Secret and images that pods of one namespace may name by annotation.
 
     The config carries the compliance claims that decide where regulated data may go, the
-    policies decide it, and the keys say whose contract a provider call runs under: none of
-    them is the pod author's to choose. Only what the platform team lists here may be named
-    (besides the defaults); any other name is refused, never silently replaced.
+    policies decide it, the keys say whose contract a provider call runs under, and the
+    image is code that runs with the keys: none of them is the pod author's to choose. Only
+    what the platform team lists here may be named (besides the defaults); any other name is
+    refused, never silently replaced.
     """
 
     config_maps: tuple[str, ...] = ()
     policies_config_maps: tuple[str, ...] = ()
     keys_secrets: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    """Sidecar images (`llm-router.io/image`), in the forms `images` describes."""
 
     @field_validator("config_maps", "policies_config_maps", "keys_secrets")
     @classmethod
     def _names(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_object_name(v) for v in values)
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _image_patterns(values)
 
 
 class InjectorSettings(_Strict):
@@ -118,8 +134,13 @@ class InjectorSettings(_Strict):
     """App containers that set a provider endpoint variable (OPENAI_BASE_URL, ...) to
     anything but the sidecar. `refuse` is strict mode: it also refuses
     `llm-router.io/inject-env: "false"`, which would leave the SDKs' provider defaults."""
+    images: tuple[str, ...] = ()
+    """Sidecar images that pods of every namespace may name (`llm-router.io/image`), besides
+    `image`: a reference with a digest (that content), with a tag (whatever the tag points
+    at: trusts whoever can push it), or a repository followed by `@*` (any digest) or `:*`
+    (any tag or digest). Empty: only `image`."""
     overrides: dict[str, SourceOverrides] = Field(default_factory=dict)
-    """Per namespace, the config, policies and keys sources its pods may name by
+    """Per namespace, the config, policies, keys and images its pods may name by
     annotation. Empty: only the defaults above."""
     inject_env: bool = True
     """Set OPENAI_BASE_URL, ANTHROPIC_BASE_URL and placeholder keys in app containers."""
@@ -140,6 +161,11 @@ class InjectorSettings(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         return _object_name(value)
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _image_patterns(values)
 
     @field_validator("overrides")
     @classmethod

@@ -2,9 +2,10 @@
 
 Per-pod annotations override the injector's settings. An override that is not valid is
 ignored with a warning (returned to `kubectl` as an admission warning) rather than turned
-into a pod the API server would reject. The sidecar's sources (config, policies, keys) are
-the exception: a name the settings do not allow for the namespace is never applied, and
-`guard` refuses the pod, since those decide what the sidecar enforces.
+into a pod the API server would reject. The sidecar's sources (config, policies, keys) and
+its image are the exception: a name the settings do not allow for the namespace is never
+applied, and `guard` refuses the pod, since those decide what the sidecar enforces and what
+code holds its keys.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ from sidecar.k8s import (
     OPA_CONTAINER_NAME,
     POLICY_ENGINE,
 )
-from sidecar.k8s.guard import SOURCES, source_allowed
+from sidecar.k8s.guard import SOURCES, image_allowed, source_allowed
 from sidecar.k8s.settings import (
-    IMAGE_REF,
     LOG_LEVELS,
     QUANTITY,
     InjectorSettings,
@@ -87,7 +87,8 @@ class Effective:
 def resolve(
     settings: InjectorSettings, namespace: str, annotations: Mapping[str, str]
 ) -> Effective:
-    """Apply the pod's override annotations that are valid and allowed; warn about others."""
+    """Apply the pod's override annotations that are valid and allowed; warn about other
+    invalid ones (those `guard` refuses excepted)."""
     update: dict[str, Any] = {}
     warnings: list[str] = []
 
@@ -99,16 +100,18 @@ def resolve(
 
     simple = [
         (MODE, lambda v: v in ("native", "container"), "mode"),
-        (IMAGE, lambda v: bool(IMAGE_REF.match(v)), "image"),
         (LOG_LEVEL, lambda v: v in LOG_LEVELS, "log_level"),
     ]
     for key, check, target in simple:
         if key in annotations:
             take(key, check(annotations[key]), target, annotations[key])
+    # What the guard refuses is not warned about here as well: its refusal says it, without
+    # echoing a value that is not even a name or an image reference.
     for key, setting, _ in SOURCES:
-        if key in annotations:
-            name = annotations[key]
-            take(key, source_allowed(settings, namespace, setting, name), setting, name)
+        if key in annotations and source_allowed(settings, namespace, setting, annotations[key]):
+            update[setting] = annotations[key]
+    if IMAGE in annotations and image_allowed(settings, namespace, annotations[IMAGE]):
+        update["image"] = annotations[IMAGE]
     if INJECT_ENV in annotations:
         value = annotations[INJECT_ENV].lower()
         take(INJECT_ENV, value in ("true", "false"), "inject_env", value == "true")

@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 
 from sidecar.metrics import Metrics
+from sidecar.policy.bundle.errors import BundleError, FailureReason
 from sidecar.policy.cache import DEFAULT_CACHE_SIZE
 from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.policy.errors import PolicyLoadError
@@ -75,19 +76,24 @@ class PolicyManager:
     def activate(self, source: PolicySource) -> bool:
         """Verify `source` (compile, decision defined, every test passes), then swap.
         Must run on the event-loop thread: the engine is bound to the thread that made it."""
+        return self._activate(source) is None
+
+    def _activate(self, source: PolicySource) -> BundleError | None:
+        """None once `source` serves, else why not (already counted and logged)."""
         if source.revision == self._active.revision:
             self.awaiting_bundle = False
-            return True
+            return None
         try:
             candidate = EmbeddedEngine.from_source(
                 source, self._timeout_ms, cache_size=self._cache_size
             )
             report = run_source_tests(source)
         except PolicyLoadError as exc:
-            return self.reject(source.revision, str(exc))
+            return self._refuse(source.revision, "compile_error", str(exc))
         if report.failed:
             failed = [r.name for r in report.results if not r.passed]
-            return self.reject(source.revision, f"{len(failed)} policy tests failed: {failed[:5]}")
+            message = f"{len(failed)} policy tests failed: {failed[:5]}"
+            return self._refuse(source.revision, "test_failure", message)
         retired = self._active
         previous, self._active = retired.revision, candidate
         retired.drop()  # on this (the loop) thread, see EmbeddedEngine.close
@@ -98,7 +104,11 @@ class PolicyManager:
         log.info(
             "policy_activated", revision=candidate.revision, previous=previous, tests=report.passed
         )
-        return True
+        return None
+
+    def _refuse(self, revision: str, reason: FailureReason, message: str) -> BundleError:
+        self.reject(revision, message)
+        return BundleError(reason, message)
 
     def reject(self, revision: str, reason: str) -> bool:
         """Count and log a candidate that will not serve; the active revision stays."""
@@ -108,8 +118,13 @@ class PolicyManager:
         return False
 
     async def apply(self, source: PolicySource) -> bool:
-        """For the bundle poller (which awaits its callback); runs on the loop thread."""
-        return self.activate(source)
+        """For the bundle poller (which awaits its callback); runs on the loop thread. A
+        refusal raises BundleError, whose reason (compile_error, test_failure) the poller
+        counts it under."""
+        refusal = self._activate(source)
+        if refusal is not None:
+            raise refusal
+        return True
 
     async def close(self) -> None:
         await self._active.close()

@@ -201,16 +201,7 @@ class AnthropicToOpenAI:
                 self.complete = True
                 error = event.get("error") or {}
                 out += sse_event(
-                    "error",
-                    orjson.dumps(
-                        {
-                            "type": "error",
-                            "error": {
-                                "type": "api_error",
-                                "message": error.get("message", "upstream error"),
-                            },
-                        }
-                    ),
+                    "error", orjson.dumps({"type": "error", "error": _error(error, "api_error")})
                 )
                 continue
             out += self._chunk(event)
@@ -313,13 +304,15 @@ class AnthropicToOpenAI:
         return b""
 
     def error(self, status: int, body: bytes) -> tuple[int, bytes]:
-        error = upstream_error(body)
-        return status, orjson.dumps(
-            {
-                "type": "error",
-                "error": {
-                    "type": ERROR_TYPES.get(status, "api_error"),
-                    "message": error.get("message", "upstream error"),
-                },
-            }
-        )
+        error = _error(upstream_error(body), ERROR_TYPES.get(status, "api_error"))
+        return status, orjson.dumps({"type": "error", "error": error})
+
+
+def _error(error: dict[str, Any], kind: str) -> dict[str, Any]:
+    """OpenAI's error object in Anthropic's terms: its message, and its code when it has
+    one (the sidecar's own Anthropic errors carry a `code` too). The text is still the
+    upstream's, cleaned later (sidecar/scrub.py)."""
+    out = {"type": kind, "message": error.get("message", "upstream error")}
+    if error.get("code") is not None:
+        out["code"] = error["code"]
+    return out

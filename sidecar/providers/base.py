@@ -95,7 +95,11 @@ class Translator(Protocol):
 
     def response_end(self) -> bytes: ...
 
-    def error(self, status: int, body: bytes) -> tuple[int, bytes]: ...
+    def error(self, status: int, body: bytes) -> tuple[int, bytes]:
+        """An upstream error body in the app's format. Its text is still the upstream's:
+        the dispatcher cleans it (sidecar/scrub.py) before the app sees it, as the relay
+        does the error events a translator passes on."""
+        ...
 
 
 TranslatorFactory = Callable[[str], Translator]

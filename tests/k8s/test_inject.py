@@ -245,3 +245,80 @@ def test_overrides_are_checked_against_the_manifests_namespace(tmp_path: Path) -
     )
     assert result.returncode == 1 and result.stdout == ""
     assert "is not allowed in a pod without a namespace;" in result.stderr
+
+
+def with_config_map(deployment: dict[str, Any]) -> dict[str, Any]:
+    deployment["spec"]["template"]["metadata"]["annotations"] = {
+        "llm-router.io/config-map": "claims-router-config"
+    }
+    return deployment
+
+
+def config_map_of(doc: dict[str, Any]) -> Any:
+    volumes = template_of(doc)["spec"]["volumes"]
+    return {v["name"]: v for v in volumes}["llm-router-config"]["configMap"]["name"]
+
+
+def test_namespace_flag_stands_in_for_a_missing_metadata_namespace(tmp_path: Path) -> None:
+    settings = tmp_path / "injector.yaml"
+    settings.write_text("overrides:\n  claims:\n    config_maps: [claims-router-config]\n")
+    deployment = with_config_map(workloads()[1])
+    del deployment["metadata"]["namespace"]
+    manifest = write(tmp_path, [deployment])
+    args = ("inject", "-f", str(manifest), "--settings", str(settings))
+    result = run_cli(*args, "--namespace", "claims")
+    assert result.returncode == 0, result.stderr
+    out = documents(result.stdout)[0]
+    assert config_map_of(out) == "claims-router-config"
+    assert "namespace" not in out["metadata"]  # `kubectl apply -n claims` still decides it
+    # -n billing: checked against billing's allow-list, which has no such override.
+    result = run_cli(*args, "-n", "billing")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "is not allowed in namespace 'billing';" in result.stderr
+    # An excluded namespace is one too.
+    result = run_cli(*args, "-n", "kube-system")
+    assert result.returncode == 0, result.stderr
+    assert "Deployment/claims-api: skipped (excluded namespace)" in result.stderr
+
+
+def test_a_manifest_namespace_other_than_the_flags_is_refused(tmp_path: Path) -> None:
+    same = with_config_map(workloads()[1])
+    other = copy.deepcopy(workloads()[0])
+    other["metadata"]["namespace"] = "billing"
+    settings = InjectorSettings.model_validate(
+        {"overrides": {"claims": {"config_maps": ["claims-router-config"]}}}
+    )
+    out = io.StringIO()
+    listing = {"apiVersion": "v1", "kind": "List", "items": [same, other]}
+    report = inject_stream(io.StringIO(yaml.safe_dump(listing)), out, settings, "claims")
+    assert out.getvalue() == ""
+    assert report.lines == ["Deployment/claims-api: injected"]
+    assert report.refused == [
+        "Pod/claims-api: refused (llm-router: its metadata.namespace 'billing' is not "
+        "--namespace 'claims', so it would be checked against one and created in the other: "
+        "make them agree)"
+    ]
+    result = run_cli("inject", "-f", str(write(tmp_path, [other])), "-n", "claims", "-q")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == "llm-router: 1 refused; nothing written"
+    result = run_cli("inject", "-f", str(write(tmp_path, [other])), "-n", "Not_A_Namespace")
+    assert result.returncode == 2
+    assert "--namespace: not a namespace name: 'Not_A_Namespace'" in result.stderr
+
+
+def test_a_sidecar_image_the_settings_do_not_list_fails_the_run(tmp_path: Path) -> None:
+    deployment = workloads()[1]
+    image = "registry.example.com/llm-router:0.2.0"
+    deployment["spec"]["template"]["metadata"]["annotations"] = {"llm-router.io/image": image}
+    manifest = str(write(tmp_path, [deployment]))
+    result = run_cli("inject", "-f", manifest, "-q")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith(
+        f"Deployment/claims-api: refused (llm-router: annotation llm-router.io/image={image!r} "
+        "is not allowed in namespace 'claims':"
+    )
+    # The operator's --image is the settings' image, which pods may always name.
+    result = run_cli("inject", "-f", manifest, "--image", image)
+    assert result.returncode == 0, result.stderr
+    spec = template_of(documents(result.stdout)[0])["spec"]
+    assert spec["initContainers"][0]["image"] == image

@@ -220,6 +220,7 @@ def test_overrides_by_annotation() -> None:
         "config_maps": ["claims-router-config"],
         "policies_config_maps": ["claims-policies"],
         "keys_secrets": ["claims-keys"],
+        "images": ["registry.example.com/llm-router:0.2.0"],
     }
     settings = InjectorSettings.model_validate({"overrides": {"claims": allowed}})
     patched = inject(
@@ -254,7 +255,6 @@ def test_invalid_overrides_are_ignored_with_warnings_never_an_invalid_pod() -> N
     p = pod(
         annotations={
             **ANNOTATED,
-            "llm-router.io/image": "bad image ref",
             "llm-router.io/cpu-limit": "lots",
             "llm-router.io/sidecar-mode": "sideways",
             "llm-router.io/cpu-request": "2",  # above the default 1-CPU limit
@@ -264,9 +264,8 @@ def test_invalid_overrides_are_ignored_with_warnings_never_an_invalid_pod() -> N
     patched = jsonpatch.apply_patch(p, injection.patch)
     validate(patched)
     router = patched["spec"]["initContainers"][0]
-    assert router["image"] == SETTINGS.image
     assert router["resources"]["limits"]["cpu"] == "2"  # raised to the request
-    assert len(injection.warnings) == 4, injection.warnings
+    assert len(injection.warnings) == 3, injection.warnings
 
 
 @pytest.mark.parametrize(

@@ -89,3 +89,32 @@ async def test_settings_decide_what_is_refused(tmp_path: Path) -> None:
         assert await server.metric("refused", "shared process namespace") == 1
         assert await server.metric("refused", "own provider url") == 1
         assert await server.metric("injected", "injected") == 1
+
+
+async def test_a_sidecar_image_the_settings_do_not_list_is_denied(tmp_path: Path) -> None:
+    pinned = "registry.example.com/llm-router@sha256:" + "c" * 64
+    settings = InjectorSettings.model_validate(
+        {"overrides": {"claims": {"images": ["registry.example.com/llm-router@*"]}}}
+    )
+    async with serve(tmp_path, settings) as server:
+        chosen = pod(annotations={**ANNOTATED, "llm-router.io/image": "evil.example.com/keys:1"})
+        response = await server.review("/inject/object", admission_review(chosen), allowed=False)
+        assert "patch" not in response and "warnings" not in response
+        assert response["status"] == {
+            "code": 403,
+            "reason": "Forbidden",
+            "message": "llm-router: annotation llm-router.io/image='evil.example.com/keys:1' is "
+            "not allowed in namespace 'claims': the sidecar's image runs with its keys; the "
+            "injector settings (image, images, overrides) allow only "
+            "'registry.example.com/llm-router:0.1.0', 'registry.example.com/llm-router@*'",
+        }
+        assert await server.metric("refused", "image not allowed") == 1
+        listed = pod(annotations={**ANNOTATED, "llm-router.io/image": pinned})
+        result = patched(listed, await server.review("/inject/object", admission_review(listed)))
+        assert result["spec"]["initContainers"][0]["image"] == pinned
+        # The same pod in another namespace: its allow-list has only the default.
+        listed["metadata"]["namespace"] = "billing"
+        other = admission_review(listed, namespace="billing")
+        await server.review("/inject/object", other, allowed=False)
+        assert await server.metric("refused", "image not allowed") == 2
+        assert await server.metric("injected", "injected") == 1

@@ -10,7 +10,7 @@ import anthropic
 import openai
 import pytest
 
-from sidecar.breaker import Breakers, CircuitBreaker, State
+from sidecar.breaker import Breakers, CircuitBreaker, State, Ticket
 from sidecar.config import CircuitBreakerConfig
 from sidecar.emulators.openai import Fault
 from sidecar.metrics import Metrics
@@ -36,41 +36,40 @@ def breaker(failures: int = 3, cooldown: float = 10.0) -> tuple[CircuitBreaker, 
 def test_opens_after_consecutive_failures_only() -> None:
     b, _ = breaker(failures=3)
     for _ in range(2):
-        assert b.admit()
-        b.failure()
-    assert b.admit()
-    b.success()  # a success in between resets the count
+        admitted(b).failure()
+    admitted(b).success()  # a success in between resets the count
     for _ in range(2):
-        assert b.admit()
-        b.failure()
+        admitted(b).failure()
     assert b.state is State.CLOSED
-    assert b.admit()
-    b.failure()
+    admitted(b).failure()
     assert b.state is State.OPEN
-    assert not b.admit()
+    assert b.admit() is None
+
+
+def admitted(b: CircuitBreaker) -> Ticket:
+    ticket = b.admit()
+    assert ticket is not None
+    return ticket
 
 
 def test_half_opens_after_the_cooldown_and_lets_exactly_one_probe_through() -> None:
     b, clock = breaker(failures=1, cooldown=10)
-    b.admit()
-    b.failure()
+    admitted(b).failure()
     clock.now += 9.9
-    assert not b.admit() and b.retry_after() == pytest.approx(0.1)
+    assert b.admit() is None and b.retry_after() == pytest.approx(0.1)
     clock.now += 0.1
-    assert b.admit()  # the probe
-    assert b.state is State.HALF_OPEN
-    assert not b.admit() and not b.admit()  # everyone else waits for its verdict
-    b.success()
+    probe = admitted(b)
+    assert probe.probe and b.state is State.HALF_OPEN
+    assert b.admit() is None and b.admit() is None  # everyone else waits for its verdict
+    probe.success()
     assert b.state is State.CLOSED and b.admit() and b.admit()
 
 
 def test_a_failed_probe_opens_for_another_cooldown() -> None:
     b, clock = breaker(failures=1, cooldown=10)
-    b.admit()
-    b.failure()
+    admitted(b).failure()
     clock.now += 10
-    assert b.admit()
-    b.failure()
+    admitted(b).failure()
     assert b.state is State.OPEN and b.retry_after() == 10
     clock.now += 10
     assert b.admit()
@@ -78,21 +77,47 @@ def test_a_failed_probe_opens_for_another_cooldown() -> None:
 
 def test_a_probe_without_verdict_lets_the_next_caller_probe() -> None:
     b, clock = breaker(failures=1, cooldown=1)
-    b.admit()
-    b.failure()
+    admitted(b).failure()
     clock.now += 1
-    assert b.admit()
-    assert not b.admit()
-    b.release()  # e.g. the app went away, or the upstream answered 429
-    assert b.admit()
+    probe = admitted(b)
+    assert b.admit() is None
+    probe.release()  # e.g. the app went away, or the upstream answered 429
+    assert admitted(b).probe
 
 
 def test_a_late_success_does_not_close_an_open_circuit() -> None:
     b, _ = breaker(failures=1)
-    assert b.admit() and b.admit()  # two requests in flight
-    b.failure()
-    b.success()  # the other one, admitted before the circuit opened
+    first, second = admitted(b), admitted(b)  # two requests in flight
+    first.failure()
+    second.success()  # the other one, admitted before the circuit opened
     assert b.state is State.OPEN
+
+
+def test_a_ticket_counts_once() -> None:
+    """A stream that failed is closed afterwards: its release must not undo the failure,
+    nor a second verdict count twice."""
+    b, _ = breaker(failures=2)
+    ticket = admitted(b)
+    ticket.failure()
+    ticket.failure()
+    ticket.release()
+    ticket.success()
+    assert b.failures == 1 and b.state is State.CLOSED
+
+
+def test_verdicts_from_before_the_circuit_opened_leave_the_probe_alone() -> None:
+    """A long stream admitted while the circuit was closed ends while another request is
+    probing: neither its failure nor its success is the probe's verdict."""
+    b, clock = breaker(failures=1, cooldown=10)
+    long_failing, long_fine = admitted(b), admitted(b)
+    admitted(b).failure()
+    clock.now += 10
+    probe = admitted(b)
+    long_failing.failure()
+    long_fine.success()
+    assert b.state is State.HALF_OPEN and b.admit() is None  # still the probe's to decide
+    probe.success()
+    assert b.state is State.CLOSED
 
 
 def test_state_changes_are_exported() -> None:
@@ -102,14 +127,13 @@ def test_state_changes_are_exported() -> None:
     b = breakers.route("openai:gpt-4o", CircuitBreakerConfig(failures=1, cooldown_s=5))
     sample = metrics.registry.get_sample_value
     assert sample("llm_router_circuit_state", {"route": "openai:gpt-4o"}) == 0
-    b.admit()
-    b.failure()
+    admitted(b).failure()
     assert sample("llm_router_circuit_state", {"route": "openai:gpt-4o"}) == 2
     assert breakers.states() == {"openai:gpt-4o": "open"}
     clock.now += 5
-    b.admit()
+    probe = admitted(b)
     assert sample("llm_router_circuit_state", {"route": "openai:gpt-4o"}) == 1
-    b.success()
+    probe.success()
     assert sample("llm_router_circuit_state", {"route": "openai:gpt-4o"}) == 0
     labels = {"route": "openai:gpt-4o", "state": "open"}
     assert sample("llm_router_circuit_transitions_total", labels) == 1

@@ -50,7 +50,7 @@ def test_every_key_is_read() -> None:
         ", timeouts: {connect_s: 1, first_byte_s: 2, idle_s: 3, total_s: 4}"
         ", circuit_breaker: {failures: 2, cooldown_s: 0.5}",
         "limits: {max_body_bytes: 100, max_depth: 5, max_messages: 6, max_in_flight: 7,"
-        " header_timeout_s: 8, body_timeout_s: 9}\nshutdown_grace_s: 11",
+        " header_timeout_s: 8, body_timeout_s: 9, max_connections: 10}\nshutdown_grace_s: 11",
     )
     p = cfg.providers["p"]
     assert p.timeouts == Timeouts(connect_s=1, first_byte_s=2, idle_s=3, total_s=4)
@@ -63,6 +63,7 @@ def test_every_key_is_read() -> None:
         "max_in_flight": 7,
         "header_timeout_s": 8,
         "body_timeout_s": 9,
+        "max_connections": 10,
     }
     assert cfg.shutdown_grace_s == 11
 

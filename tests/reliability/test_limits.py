@@ -200,3 +200,28 @@ async def test_a_client_trickling_its_headers_is_disconnected(
     # Clients that send whole requests are unaffected.
     completion = await h.client.chat.completions.create(model="gpt-4o", messages=user("hi"))
     assert completion.choices[0].message.content
+
+
+async def test_clients_trickling_their_bodies_hold_no_in_flight_slot(
+    make_harness: HarnessFactory,
+) -> None:
+    h: Harness = await make_harness(limits={"max_in_flight": 2, "body_timeout_s": 30})
+    slow = [await _raw_connection(h) for _ in range(4)]  # twice the in-flight limit
+    for _, writer in slow:
+        writer.write(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            b'{"model": "gpt-4o", '
+        )
+        await writer.drain()
+    for _ in range(500):  # until the sidecar is reading all four bodies
+        if h.metric("llm_router_http_connections", listener="app") >= 4:
+            break
+        await asyncio.sleep(0.01)
+    # A fast client is served while the slow ones are still sending.
+    completion = await h.client.chat.completions.create(model="gpt-4o", messages=user("hi"))
+    assert completion.choices[0].message.content
+    assert h.metric("llm_router_rejected_requests_total", reason="too_many_requests") == 0
+    assert h.sidecar.admission.count == 0
+    for _, writer in slow:
+        writer.close()

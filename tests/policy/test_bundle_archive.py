@@ -1,69 +1,32 @@
-"""OPA bundles: reading a .tar.gz safely into a PolicySource, and polling a bundle server
-(the loopback one) with conditional GETs, rejection memory and back-off."""
+"""Reading a bundle archive safely into a PolicySource: names, data placement, refusals
+(each with the reason it is counted under), and what reading costs in memory."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import io
-import random
 import tarfile
-from collections.abc import AsyncIterator
+import tracemalloc
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 
-from sidecar.emulators.bundles import BundleServer, build_bundle, etag_matches
+from sidecar.emulators.bundles import build_bundle, etag_matches
 from sidecar.policy import EmbeddedEngine, PolicyLoadError
-from sidecar.policy import bundle as bundle_module
-from sidecar.policy.bundle import (
-    MAX_BUNDLE_BYTES,
-    BundlePoller,
-    backoff_delay,
-    load_bundle_file,
-    read_bundle,
-    redact_url,
-)
+from sidecar.policy.bundle import documents
+from sidecar.policy.bundle.archive import MAX_BUNDLE_BYTES, load_bundle_file, read_bundle
+from sidecar.policy.bundle.errors import FAILURE_REASONS, BundleError
 from sidecar.policy.loader import PolicySource, read_policy_dir
+from tests.policy.bundle_support import (
+    MINIMAL,
+    ORIGIN,
+    policy_files,
+    raw_tar_gz,
+    regular,
+    special,
+)
 from tests.policy.support import POLICIES, VECTORS, load_vector
-
-ORIGIN = "bundles/router.tar.gz"
-TOKEN = "bundle-token-6d1e9a"
-MINIMAL = "package llm_router\n\nimport rego.v1\n\ndecision := {}\n"
-
-
-def policy_files(prefix: str = "") -> dict[str, str | bytes]:
-    """The shipped policies/ directory as bundle members: modules under `prefix`, data.json
-    at the root (its document is rooted at data)."""
-    files: dict[str, str | bytes] = {
-        prefix + p.name: p.read_text() for p in sorted(POLICIES.glob("*.rego"))
-    }
-    files["data.json"] = (POLICIES / "data.json").read_text()
-    return files
-
-
-def raw_tar_gz(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
-    """A .tar.gz of hand-made members, for archives build_bundle would never write."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for info, content in members:
-            tar.addfile(info, io.BytesIO(content) if content is not None else None)
-    return gzip.compress(buffer.getvalue(), mtime=0)
-
-
-def regular(name: str, content: bytes = b"") -> tuple[tarfile.TarInfo, bytes]:
-    info = tarfile.TarInfo(name)
-    info.size = len(content)
-    return info, content
-
-
-def special(name: str, kind: bytes, linkname: str = "") -> tuple[tarfile.TarInfo, None]:
-    info = tarfile.TarInfo(name)
-    info.type, info.linkname = kind, linkname
-    return info, None
-
 
 # ---- read_bundle -------------------------------------------------------------------------
 
@@ -224,6 +187,108 @@ def test_a_decompression_bomb_is_cut_off() -> None:
         read_bundle(bomb, ORIGIN)
 
 
+def _cut_tar(files: dict[str, str | bytes]) -> bytes:
+    """A valid gzip stream of a tar cut short inside its last member's content."""
+    tar = gzip.decompress(build_bundle(files))
+    return gzip.compress(tar[: 512 * 3 + 100], mtime=0)
+
+
+def _bundle(**files: str | bytes) -> bytes:
+    return build_bundle({"p.rego": MINIMAL, **files})
+
+
+@pytest.mark.parametrize(
+    ("archive", "reason"),
+    [
+        pytest.param(b"<html>not found</html>", "not_gzip", id="not-gzip"),
+        pytest.param(build_bundle(policy_files())[:1500], "truncated", id="truncated-gzip"),
+        pytest.param(_cut_tar({"p.rego": MINIMAL * 40}), "truncated", id="truncated-member"),
+        pytest.param(gzip.compress(b"no tar" * 100), "corrupt", id="corrupt-tar"),
+        pytest.param(build_bundle({"p.rego": MINIMAL})[:-8] + b"\0" * 8, "corrupt", id="bad-crc"),
+        pytest.param(
+            raw_tar_gz(regular("p.rego", MINIMAL.encode()), regular("../x.rego")),
+            "unsafe_member",
+            id="dot-dot",
+        ),
+        pytest.param(
+            raw_tar_gz(special("p.rego", tarfile.SYMTYPE, "/etc/passwd")),
+            "unsafe_member",
+            id="symlink",
+        ),
+        pytest.param(
+            raw_tar_gz(regular("p.rego", MINIMAL.encode()), regular("big", bytes(40 << 20))),
+            "too_large",
+            id="gzip-bomb",
+        ),
+        pytest.param(_bundle(**{"data.json": '{"a": '}), "invalid_data", id="invalid-data-json"),
+        pytest.param(_bundle(**{"a/data.yaml": "k: ["}), "invalid_data", id="invalid-yaml"),
+        pytest.param(_bundle(**{".manifest": "[]"}), "invalid_manifest", id="manifest"),
+        pytest.param(_bundle(**{"patch.json": "{}"}), "unsupported", id="delta"),
+        pytest.param(build_bundle({"data.json": "{}"}), "invalid_policy", id="no-rego"),
+        pytest.param(_bundle(**{"x.rego": b"\xff"}), "invalid_policy", id="rego-not-utf8"),
+    ],
+)
+def test_every_refusal_has_its_reason(archive: bytes, reason: str) -> None:
+    """The reason is the `reason` label of llm_router_policy_bundle_failures_total."""
+    with pytest.raises(BundleError) as caught:
+        read_bundle(archive, ORIGIN)
+    assert caught.value.reason == reason
+    assert reason in FAILURE_REASONS
+    assert str(caught.value).startswith(ORIGIN + ": ")
+
+
+def _peak_bytes(archive: bytes, **kwargs: int) -> tuple[int, BaseException | None]:
+    """The most memory Python held at once while reading `archive`, and what it raised."""
+    tracemalloc.start()
+    raised: BaseException | None = None
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        read_bundle(archive, ORIGIN, **kwargs)
+    except PolicyLoadError as exc:
+        raised = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1] - before
+        tracemalloc.stop()
+    return peak, raised
+
+
+def test_a_gzip_bomb_is_refused_from_its_header_without_being_decompressed() -> None:
+    """A member declaring more bytes than the cap leaves is refused before any of its
+    content is decompressed: the bomb costs kilobytes, not `max_bytes` (it used to be
+    decompressed up to the cap, 32 MiB held at once, before the size check)."""
+    bomb = raw_tar_gz(regular("p.rego", MINIMAL.encode()), regular("big", bytes(200 << 20)))
+    assert len(bomb) < 300_000
+    peak, raised = _peak_bytes(bomb)
+    assert isinstance(raised, BundleError) and raised.reason == "too_large"
+    assert "big: bundle expands past" in str(raised)
+    assert peak < 1 << 20, f"{peak} bytes held to refuse a bomb"
+
+
+def test_members_the_policy_does_not_need_are_read_through_never_held() -> None:
+    """An ignored member (policy.wasm, a README) counts against the cap and is checked for
+    being complete, but is streamed through in chunks."""
+    archive = raw_tar_gz(
+        regular("p.rego", MINIMAL.encode()), regular("policy.wasm", bytes(24 << 20))
+    )
+    peak, raised = _peak_bytes(archive)
+    assert raised is None
+    assert peak < 1 << 20, f"{peak} bytes held for an ignored member"
+    with pytest.raises(BundleError, match="expands past") as caught:
+        read_bundle(archive, ORIGIN, max_bytes=20 << 20)
+    assert caught.value.reason == "too_large"
+
+
+def test_a_needed_member_is_held_twice_at_most() -> None:
+    """A large module is held as its bytes, then its text; not as tarfile's whole-member
+    read, which held the member three times over besides the whole decompressed tar."""
+    module = b"package p\n# " + b"x" * (8 << 20) + b"\n"
+    archive = raw_tar_gz(regular("p.rego", MINIMAL.encode()), regular("big.rego", module))
+    peak, raised = _peak_bytes(archive)
+    assert raised is None
+    assert peak < 2.5 * len(module), f"{peak / len(module):.1f} copies of the member at once"
+
+
 def test_size_and_member_caps() -> None:
     archive = build_bundle({"p.rego": MINIMAL, "a.rego": MINIMAL, "b.rego": MINIMAL})
     with pytest.raises(PolicyLoadError, match="expands past 1000 bytes"):
@@ -285,7 +350,7 @@ def test_bad_member_content_names_the_member_not_the_content(
 
 
 def test_yaml_alias_expansion_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bundle_module, "MAX_YAML_NODES", 10_000)
+    monkeypatch.setattr(documents, "MAX_YAML_NODES", 10_000)
     laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
         for p, n in zip("abcdefgh", "bcdefghi", strict=True)
@@ -351,227 +416,3 @@ def test_build_bundle_is_deterministic() -> None:
 )
 def test_if_none_match_comparison(header: str, matches: bool) -> None:
     assert etag_matches(header, '"abc"') is matches
-
-
-# ---- the poller --------------------------------------------------------------------------
-
-
-class Applier:
-    """The caller's side: verify with the embedded engine, record what was offered."""
-
-    def __init__(self, accept: bool = True) -> None:
-        self.accept = accept
-        self.offered: list[str] = []
-        self.engine: EmbeddedEngine | None = None
-
-    async def __call__(self, source: PolicySource) -> bool:
-        self.offered.append(source.revision)
-        if not self.accept:
-            return False
-        self.engine = EmbeddedEngine.from_source(source, 50)
-        return True
-
-
-def revision_bundle(revision: str) -> bytes:
-    return build_bundle(policy_files(), {"revision": revision})
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[BundleServer]:
-    async with BundleServer() as s:
-        s.publish(revision_bundle("v1"))
-        yield s
-
-
-def poller_for(url: str, apply: Applier, **kwargs: Any) -> BundlePoller:
-    return BundlePoller(url, apply=apply, min_delay=0.01, max_delay=0.02, timeout=2, **kwargs)
-
-
-async def test_conditional_polling(server: BundleServer) -> None:
-    apply = Applier()
-    async with poller_for(server.url, apply) as poller:
-        assert await poller.poll_once() == "updated"
-        assert "If-None-Match" not in server.received[0].headers
-        assert (poller.revision, poller.etag, apply.offered) == ("v1", server.etag, ["v1"])
-        assert apply.engine is not None and apply.engine.revision == "v1"
-
-        assert await poller.poll_once() == "not_modified"
-        assert server.received[1].headers["If-None-Match"] == server.etag
-        assert server.statuses() == [200, 304]
-        assert apply.offered == ["v1"]
-
-        v2 = server.publish(revision_bundle("v2"))
-        assert await poller.poll_once() == "updated"
-        assert (poller.revision, poller.etag, apply.offered) == ("v2", v2, ["v1", "v2"])
-        assert (poller.polls, poller.updates, poller.errors, poller.rejections) == (3, 2, 0, 0)
-
-
-async def test_a_corrupt_bundle_is_rejected_once_and_not_activated(server: BundleServer) -> None:
-    apply = Applier()
-    async with poller_for(server.url, apply) as poller:
-        assert await poller.poll_once() == "updated"
-        active = poller.etag
-        server.serve_corrupt = True
-        assert await poller.poll_once() == "rejected"
-        assert apply.offered == ["v1"], "a bundle that does not parse never reaches apply"
-        assert (poller.revision, poller.etag) == ("v1", active)
-        assert poller.rejected_etag == server.etag
-        assert poller.last_error is not None and "corrupt gzip data" in poller.last_error
-
-        # Still broken: both ETags are offered, the server answers 304, nothing is re-read.
-        assert await poller.poll_once() == "not_modified"
-        assert server.received[-1].headers["If-None-Match"] == f"{active}, {server.etag}"
-        assert server.statuses()[-1] == 304
-        assert poller.rejections == 1
-
-        server.serve_corrupt = False  # a roll-back to the active bundle clears the rejection
-        assert await poller.poll_once() == "not_modified"
-        assert poller.rejected_etag is None and poller.revision == "v1"
-
-        server.publish(revision_bundle("v3"))
-        assert await poller.poll_once() == "updated"
-        assert poller.revision == "v3" and apply.offered == ["v1", "v3"]
-
-
-async def test_a_bundle_refused_by_verification_is_not_retried(server: BundleServer) -> None:
-    apply = Applier(accept=False)
-    async with poller_for(server.url, apply) as poller:
-        assert await poller.poll_once() == "rejected"
-        assert (poller.etag, poller.revision, poller.rejected_revision) == (None, None, "v1")
-        assert await poller.poll_once() == "not_modified"
-        assert server.received[-1].headers["If-None-Match"] == server.etag
-        assert apply.offered == ["v1"], "the same broken bundle is verified once"
-
-        apply.accept = True
-        server.publish(revision_bundle("v2"))
-        assert await poller.poll_once() == "updated"
-        assert poller.revision == "v2" and poller.rejected_etag is None
-
-
-async def test_apply_raising_policy_load_error_is_a_rejection(server: BundleServer) -> None:
-    server.publish(
-        build_bundle({"p.rego": "package llm_router\n\nother := 1\n"}, {"revision": "bad"})
-    )
-
-    async def apply(source: PolicySource) -> bool:
-        EmbeddedEngine.from_source(source, 50)
-        return True
-
-    async with BundlePoller(server.url, apply=apply) as poller:
-        assert await poller.poll_once() == "rejected"
-        assert poller.rejected_revision == "bad" and poller.revision is None
-        assert poller.last_error is not None and "data.llm_router.decision" in poller.last_error
-
-
-async def test_a_server_ignoring_if_none_match_is_compared_by_content(
-    server: BundleServer,
-) -> None:
-    server.honor_if_none_match = False
-    apply = Applier()
-    async with poller_for(server.url, apply) as poller:
-        assert await poller.poll_once() == "updated"
-        assert await poller.poll_once() == "not_modified"
-        assert server.statuses() == [200, 200]
-        assert apply.offered == ["v1"]
-
-
-async def test_server_errors_and_recovery(server: BundleServer) -> None:
-    apply = Applier()
-    async with poller_for(server.url, apply) as poller:
-        server.fail_status = 500
-        assert await poller.poll_once() == "error"
-        assert await poller.poll_once() == "error"
-        assert (poller.errors, poller.consecutive_errors, poller.last_error) == (2, 2, "HTTP 500")
-        assert poller.revision is None and apply.offered == []
-        server.fail_status = None
-        assert await poller.poll_once() == "updated"
-        assert poller.consecutive_errors == 0 and poller.last_error is None
-
-
-async def test_bearer_token() -> None:
-    async with BundleServer(token=TOKEN) as server:
-        server.publish(revision_bundle("v1"))
-        async with poller_for(server.url, Applier(), token=TOKEN) as poller:
-            assert await poller.poll_once() == "updated"
-            assert server.received[-1].headers["Authorization"] == f"Bearer {TOKEN}"
-        async with poller_for(server.url, Applier()) as anonymous:
-            assert await anonymous.poll_once() == "error"
-            assert anonymous.last_error == "HTTP 401"
-        async with poller_for(server.url, Applier(), token="wrong") as wrong:
-            assert await wrong.poll_once() == "error"
-
-
-async def test_unreachable_server_is_an_error() -> None:
-    server = BundleServer()
-    url = await server.start()
-    await server.stop()
-    async with poller_for(url, Applier()) as poller:
-        assert await poller.poll_once() == "error"
-        assert poller.last_error == "cannot connect"
-
-
-async def test_an_oversized_download_is_rejected(server: BundleServer) -> None:
-    async with poller_for(server.url, Applier(), max_bytes=1024) as poller:
-        assert await poller.poll_once() == "rejected"
-        assert poller.last_error is not None and "larger than 1024 bytes" in poller.last_error
-        assert await poller.poll_once() == "not_modified"
-
-
-async def test_credentials_in_the_url_stay_out_of_messages(server: BundleServer) -> None:
-    server.serve_corrupt = True
-    url = server.url + "?X-Amz-Signature=presigned-secret-77"
-    async with poller_for(url, Applier()) as poller:
-        assert await poller.poll_once() == "rejected"
-        assert poller.last_error is not None and "presigned-secret-77" not in poller.last_error
-        assert poller.last_error.startswith(server.url + ": ")
-    assert redact_url("https://user:pw@h.example:8443/b.tar.gz?sig=s#f") == (
-        "https://h.example:8443/b.tar.gz"
-    )
-
-
-def test_backoff_doubles_from_min_to_max() -> None:
-    assert [backoff_delay(n, 10, 60) for n in range(1, 6)] == [10, 20, 40, 60, 60]
-    assert backoff_delay(10_000, 10, 60) == 60
-    assert backoff_delay(0, 10, 60) == 10
-
-
-async def test_next_delay_backs_off_after_errors_and_jitters_after_success(
-    server: BundleServer,
-) -> None:
-    rng = random.Random(7)
-    async with BundlePoller(
-        server.url, apply=Applier(), min_delay=10, max_delay=60, rng=rng
-    ) as poller:
-        server.fail_status = 503
-        delays = []
-        for _ in range(4):
-            delays.append(poller.next_delay(await poller.poll_once()))
-        assert delays == [10, 20, 40, 60]
-        server.fail_status = None
-        assert await poller.poll_once() == "updated"
-        jittered = {poller.next_delay("updated") for _ in range(20)}
-        assert all(10 <= d <= 60 for d in jittered) and len(jittered) > 1
-
-
-def test_poller_arguments_are_checked() -> None:
-    with pytest.raises(ValueError, match="http or https"):
-        BundlePoller("ftp://bundles.example/b.tar.gz", apply=Applier())
-    with pytest.raises(ValueError, match="min_delay"):
-        BundlePoller("http://127.0.0.1/b", apply=Applier(), min_delay=5, max_delay=1)
-
-
-async def test_start_and_stop(server: BundleServer) -> None:
-    apply = Applier()
-    poller = poller_for(server.url, apply)
-    poller.start()
-    for _ in range(200):
-        # `polls` counts a poll when it starts: wait until the server has answered two.
-        if poller.polls >= 2 and len(server.statuses()) >= 2:
-            break
-        await asyncio.sleep(0.01)
-    await poller.stop()
-    assert poller.updates == 1 and poller.polls >= 2
-    assert server.statuses()[:2] == [200, 304]
-    polls = poller.polls
-    await asyncio.sleep(0.05)
-    assert poller.polls == polls, "stopped means stopped"
