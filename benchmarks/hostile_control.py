@@ -236,6 +236,10 @@ async def stuck_sink(requests: int) -> Row:
                     if line.startswith("llm_router_audit_dropped_total{")
                 )
         await side.stop()
+        # What was still buffered at SIGTERM is counted then (audit_writer_stuck).
+        dropped += sum(
+            e.get("dropped", 0) for e in side.events() if e.get("event") == "audit_writer_stuck"
+        )
         written = 0
         os.set_blocking(read_end, False)
         with contextlib.suppress(BlockingIOError):
