@@ -14,10 +14,22 @@ from typing import Any
 
 import aiohttp
 import yaml
-from hostile_support import Row, Sidecar, chat, config, emulators, leaks, started, stopped, workdir
+from hostile_support import (
+    Row,
+    Sidecar,
+    config,
+    emulators,
+    leaks,
+    metric_sum,
+    post_chat,
+    started,
+    stopped,
+    workdir,
+)
 
 from sidecar.emulators.bundles import BundleServer, build_bundle
 
+REPORT = "Summarise the quarterly report."
 BROKEN: tuple[str, ...] = (
     "providers: [unclosed\n",  # not YAML
     "{}\n",  # no providers, no models
@@ -71,20 +83,17 @@ async def config_reloads(rewrites: int, requests_per_rewrite: int) -> Row:
                 last_expected = expected
                 for _ in range(requests_per_rewrite):
                     before = {name: len(e.received) for name, e in emus.items()}
-                    async with session.post(
-                        side.listen + "/v1/chat/completions",
-                        data=chat(text="Remind jane.roe@example.com of her appointment."),
-                        headers={"content-type": "application/json"},
-                    ) as resp:
-                        await resp.read()
-                        statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                    status = await post_chat(
+                        session, side.listen, "Remind jane.roe@example.com of her appointment."
+                    )
+                    statuses[status] = statuses.get(status, 0) + 1
                     sent += 1
                     got = [name for name, e in emus.items() if len(e.received) > before[name]]
                     wrong_route += got != [expected]
             async with session.get(side.admin + "/metrics") as resp:
                 exposition = await resp.text()
-        errors_seen = _sample(exposition, "llm_router_config_reload_errors_total")
-        reloads = _sample(exposition, "llm_router_config_reloads_total")
+        errors_seen = metric_sum(exposition, "llm_router_config_reload_errors_total")
+        reloads = metric_sum(exposition, "llm_router_config_reloads_total")
         await side.stop()
         records = side.audit_records()
         broken = rewrites // 2
@@ -106,20 +115,13 @@ async def config_reloads(rewrites: int, requests_per_rewrite: int) -> Row:
     return row
 
 
-def _sample(exposition: str, name: str) -> float:
-    for line in exposition.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 async def _settled(session: aiohttp.ClientSession, admin: str, attempts: int) -> None:
     """Until the sidecar has tried `attempts` reloads (applied or rejected)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         async with session.get(admin + "/metrics") as resp:
             text = await resp.text()
-        done = _sample(text, "llm_router_config_reloads_total") + _sample(
+        done = metric_sum(text, "llm_router_config_reloads_total") + metric_sum(
             text, "llm_router_config_reload_errors_total"
         )
         if done >= attempts:
@@ -157,13 +159,8 @@ async def bad_bundle_reloads(rounds: int) -> Row:
                     server.publish(archive)
                     await served_and_processed(server, before)
                     kinds += 1
-                    async with session.post(
-                        side.listen + "/v1/chat/completions",
-                        data=chat(text="Summarise the quarterly report."),
-                        headers={"content-type": "application/json"},
-                    ) as resp:
-                        await resp.read()
-                        statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                    status = await post_chat(session, side.listen, REPORT)
+                    statuses[status] = statuses.get(status, 0) + 1
                     sent += 1
             before = len(server.received)
             server.publish(build_bundle(policy_files("policies/"), {"revision": "good-1"}))
@@ -173,11 +170,7 @@ async def bad_bundle_reloads(rounds: int) -> Row:
                 exposition = await resp.text()
             async with session.get(side.admin + "/readyz") as resp:
                 revision = (await resp.json())["policy"]["revision"]
-        counted = sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in exposition.splitlines()
-            if line.startswith("llm_router_policy_bundle_failures_total{")
-        )
+        counted = metric_sum(exposition, "llm_router_policy_bundle_failures_total")
         await side.stop()
         await server.stop()
         records = side.audit_records()
@@ -220,21 +213,12 @@ async def stuck_sink(requests: int) -> Row:
         statuses: dict[int, int] = {}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
             for _ in range(requests):
-                async with session.post(
-                    side.listen + "/v1/chat/completions",
-                    data=chat(text="Summarise the quarterly report."),
-                    headers={"content-type": "application/json"},
-                ) as resp:
-                    await resp.read()
-                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                status = await post_chat(session, side.listen, REPORT)
+                statuses[status] = statuses.get(status, 0) + 1
             async with session.get(side.admin + "/healthz") as resp:
                 healthy = resp.status == 200
             async with session.get(side.admin + "/metrics") as resp:
-                dropped = sum(
-                    float(line.rsplit(" ", 1)[1])
-                    for line in (await resp.text()).splitlines()
-                    if line.startswith("llm_router_audit_dropped_total{")
-                )
+                dropped = metric_sum(await resp.text(), "llm_router_audit_dropped_total")
         await side.stop()
         # What was still buffered at SIGTERM is counted then (audit_writer_stuck).
         dropped += sum(

@@ -20,6 +20,7 @@ from hostile_support import (
     config,
     emulators,
     leaks,
+    post_chat,
     started,
     stopped,
     workdir,
@@ -171,13 +172,8 @@ async def slow_bodies(slow: int, fast: int, body_timeout_s: float) -> Row:
         statuses: list[int] = []
         async with aiohttp.ClientSession() as session:
             for _ in range(fast):
-                async with session.post(
-                    side.listen + "/v1/chat/completions",
-                    data=chat(text="summarise the quarterly report"),
-                    headers={"content-type": "application/json"},
-                ) as resp:
-                    await resp.read()
-                    statuses.append(resp.status)
+                status = await post_chat(session, side.listen, "summarise the quarterly report")
+                statuses.append(status)
         timed_out = 0
         for reader, writer in trickling:
             try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 import yaml
 
@@ -246,3 +247,23 @@ def workdir() -> tempfile.TemporaryDirectory[str]:
 
 def chat(model: str = "gpt-4o", text: str = PROMPT, **extra: Any) -> bytes:
     return orjson.dumps({"model": model, "messages": [{"role": "user", "content": text}], **extra})
+
+
+async def post_chat(session: aiohttp.ClientSession, listen: str, text: str) -> int:
+    """One chat request as an app would send it; its status once the body has been read."""
+    async with session.post(
+        listen + "/v1/chat/completions",
+        data=chat(text=text),
+        headers={"content-type": "application/json"},
+    ) as resp:
+        await resp.read()
+        return resp.status
+
+
+def metric_sum(exposition: str, name: str) -> float:
+    """The sum of a metric's samples over all its label sets (0 when it has none)."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith((name + " ", name + "{"))
+    )

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
+
+from sidecar.config_base import Strict
 
 BUILT_IN_PATHS = frozenset(
     {
@@ -27,9 +29,7 @@ BUILT_IN_PATHS = frozenset(
 _PATH = re.compile(r"/v1(/[a-z0-9_-]+)+")
 
 
-class PassthroughEndpoint(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class PassthroughEndpoint(Strict):
     path: str
     """The app-facing path, e.g. /v1/moderations (POST)."""
     format: Literal["openai", "anthropic"] = "openai"

@@ -1,4 +1,5 @@
-"""Every Prometheus collector the sidecar exports, in one place.
+"""Every Prometheus collector the sidecar exports, on one `Metrics` object (the audit and
+reliability families live in metrics_audit.py and metrics_reliability.py).
 
 Label values come only from the configuration and policy vocabulary (API names, provider
 names, route kinds, levels, tags of the detector catalogue, logical model names), never from
@@ -18,6 +19,8 @@ from prometheus_client.metrics import MetricWrapperBase
 
 import sidecar
 from sidecar.audit.record import SCHEMA as AUDIT_SCHEMA
+from sidecar.metrics_audit import AuditCollectors
+from sidecar.metrics_reliability import BundleCollectors, ReliabilityCollectors
 
 # Sub-millisecond buckets: the sidecar's own work is measured in microseconds.
 FAST_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
@@ -54,42 +57,7 @@ def _memoize_labels(metric: MetricWrapperBase) -> None:
     metric.labels = functools.lru_cache(maxsize=None)(metric.labels)  # type: ignore[method-assign]
 
 
-class BundleCollectors:
-    """A bundle-polling sidecar's collectors (see policy/bundle/health.py)."""
-
-    def __init__(self, r: CollectorRegistry) -> None:
-        self.failures = Counter(
-            "llm_router_policy_bundle_failures",
-            "Bundles refused and bundle polls failed, by reason (not_gzip, truncated, "
-            "unsafe_member, too_large, invalid_data, compile_error, test_failure, "
-            "http_status, connect_error, timeout, ...); the last good policy kept serving.",
-            ["reason"],
-            registry=r,
-        )
-        self.consecutive_poll_failures = Gauge(
-            "llm_router_policy_bundle_consecutive_poll_failures",
-            "Bundle polls in a row that got no answer, or an HTTP error, from the server.",
-            registry=r,
-        )
-        self.last_success = Gauge(
-            "llm_router_policy_bundle_last_success_timestamp_seconds",
-            "When a poll last confirmed that the active bundle is the one the server "
-            "offers (activated, or Not Modified); 0: never.",
-            registry=r,
-        )
-        self.last_activation = Gauge(
-            "llm_router_policy_bundle_last_activation_timestamp_seconds",
-            "When a bundle was last activated; 0: never.",
-            registry=r,
-        )
-        self.max_staleness = Gauge(
-            "llm_router_policy_bundle_max_staleness_seconds",
-            "policy.bundle.max_staleness_s: older than this, the bundle is stale.",
-            registry=r,
-        )
-
-
-class Metrics:
+class Metrics(ReliabilityCollectors, AuditCollectors):
     """Collectors on a registry of their own, so several sidecars can live in one process."""
 
     def __init__(self) -> None:
@@ -245,91 +213,6 @@ class Metrics:
         )
         self.break_glass_id = BoundedLabel()
         self._audit(r)
-
-    def _audit(self, r: CollectorRegistry) -> None:
-        self.audit_records = Counter(
-            "llm_router_audit_records",
-            "Audit records written to the sink (sealed into the hash chain), by sink.",
-            ["sink"],
-            registry=r,
-        )
-        self.audit_dropped = Counter(
-            "llm_router_audit_dropped",
-            "Audit records lost, by reason: queue_full (the buffer or the HTTP queue was "
-            "full), write_error (the sink refused the line) or shutdown (still buffered when "
-            "audit.flush_timeout_s ran out). The next record's dropped_before says how many.",
-            ["reason"],
-            registry=r,
-        )
-        self.audit_queue_full = Counter(
-            "llm_router_audit_queue_full",
-            "Times the audit buffer or the HTTP sink's queue was full, by the action taken "
-            "(block: the request waited; drop: a record was dropped; refuse: the request got "
-            "503 audit_unavailable).",
-            ["action"],
-            registry=r,
-        )
-        self.audit_blocked_seconds = Counter(
-            "llm_router_audit_blocked_seconds",
-            "Time requests spent waiting for room in a full audit queue (on_full: block).",
-            registry=r,
-        )
-        self.audit_delivered = Counter(
-            "llm_router_audit_delivered",
-            "Audit records the collector acknowledged (HTTP sink).",
-            registry=r,
-        )
-        self.audit_delivery_errors = Counter(
-            "llm_router_audit_delivery_errors",
-            "Failed batch posts to the collector, by reason (timeout, connect_error, "
-            "http_4xx, http_5xx, queue_error: the queue's files failed); each is retried "
-            "with backoff.",
-            ["reason"],
-            registry=r,
-        )
-        self.audit_queue_bytes = Gauge(
-            "llm_router_audit_queue_bytes",
-            "Bytes of audit records on disk not yet acknowledged by the collector.",
-            registry=r,
-        )
-        self.audit_queue_records = Gauge(
-            "llm_router_audit_queue_records",
-            "Audit records on disk not yet acknowledged by the collector.",
-            registry=r,
-        )
-        self.audit_queue_capacity = Gauge(
-            "llm_router_audit_queue_capacity_bytes",
-            "The queue's bound (audit.http.max_queue_bytes); 0 without an HTTP sink.",
-            registry=r,
-        )
-        self.audit_buffer_bytes = Gauge(
-            "llm_router_audit_buffer_bytes",
-            "Bytes of audit records waiting in memory for the sink's writer thread.",
-            registry=r,
-        )
-        self.audit_buffer_records = Gauge(
-            "llm_router_audit_buffer_records",
-            "Audit records waiting in memory for the sink's writer thread (or being written).",
-            registry=r,
-        )
-        self.audit_buffer_capacity = Gauge(
-            "llm_router_audit_buffer_capacity_bytes",
-            "The in-memory buffer's bound (audit.buffer_bytes).",
-            registry=r,
-        )
-        self.audit_sink_stalled = Gauge(
-            "llm_router_audit_sink_stalled",
-            "1 while a write to the audit sink has taken longer than audit.stalled_after_s.",
-            registry=r,
-        )
-        # Known label values start at zero, so rates and alerts have a series to work on.
-        for reason in ("queue_full", "write_error", "shutdown"):
-            self.audit_dropped.labels(reason=reason)
-        for action in ("block", "drop", "refuse"):
-            self.audit_queue_full.labels(action=action)
-        for reason in ("timeout", "connect_error", "http_4xx", "http_5xx", "queue_error"):
-            self.audit_delivery_errors.labels(reason=reason)
-
         for metric in (
             self.requests,
             self.request_duration,
@@ -357,70 +240,3 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
-
-    # ---- reliability: circuit breakers, admission, streams, shutdown ---------------------
-
-    def _reliability_collectors(self, r: CollectorRegistry) -> None:
-        self.circuit_state = Gauge(
-            "llm_router_circuit_state",
-            "Circuit breaker state per route: 0 closed, 1 half-open, 2 open.",
-            ["route"],
-            registry=r,
-        )
-        self.circuit_transitions = Counter(
-            "llm_router_circuit_transitions",
-            "Circuit breaker state changes per route, by the state entered.",
-            ["route", "state"],
-            registry=r,
-        )
-        self.circuit_skips = Counter(
-            "llm_router_circuit_open_skips",
-            "Allowed routes skipped because their circuit was open.",
-            ["route"],
-            registry=r,
-        )
-        self.rejected = Counter(
-            "llm_router_rejected_requests",
-            "Requests refused before any processing, by reason (too_many_requests, "
-            "shutting_down, unknown_endpoint: a path or method the sidecar does not serve, "
-            "audit_unavailable: the audit buffer is full and audit.on_full is fail_closed).",
-            ["reason"],
-            registry=r,
-        )
-        self.in_flight_limit = Gauge(
-            "llm_router_in_flight_limit",
-            "The configured limits.max_in_flight.",
-            registry=r,
-        )
-        self.http_connections = Gauge(
-            "llm_router_http_connections",
-            "Open HTTP connections, by listener (app, admin).",
-            ["listener"],
-            registry=r,
-        )
-        self.http_connections_refused = Counter(
-            "llm_router_http_connections_refused",
-            "Connections closed at once because the listener had its max_connections open.",
-            ["listener"],
-            registry=r,
-        )
-        self.invalid_http = Counter(
-            "llm_router_invalid_http_requests",
-            "Requests that were not valid HTTP/1.1 (aiohttp's parser error class, e.g. "
-            "BadStatusLine, BadHttpMessage, LineTooLong), by listener; none was forwarded.",
-            ["listener", "error"],
-            registry=r,
-        )
-        self.stream_failures = Counter(
-            "llm_router_stream_failures",
-            "Streams that failed after their first byte reached the app, by provider and "
-            "error code (upstream_stream_cut, upstream_stream_timeout, upstream_malformed, "
-            "upstream_stream_error, shutting_down).",
-            ["provider", "code"],
-            registry=r,
-        )
-        self.draining = Gauge(
-            "llm_router_draining",
-            "1 while the sidecar drains after SIGTERM (readiness is false).",
-            registry=r,
-        )

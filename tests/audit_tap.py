@@ -18,10 +18,13 @@ in with `add_lines`.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -45,6 +48,25 @@ VOCABULARY = " ".join(sorted(RECORDED_NAMES))
 
 API_NAMES = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED
 """Documented field names: a fuzzed body that sends one as a value makes it no prompt."""
+
+
+def _sidecar_codes() -> frozenset[str]:
+    """Every snake_case string literal in the sidecar's source: its error codes, reasons and
+    outcome words. A fuzzed body whose value is exactly one (Anthropic's web-search error
+    `too_many_requests`, say) has not leaked into a record that carries the sidecar's own."""
+    shape = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+    root = Path(__file__).resolve().parent.parent / "sidecar"
+    return frozenset(
+        node.value
+        for path in root.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and shape.fullmatch(node.value)
+    )
+
+
+SIDECAR_CODES = _sidecar_codes()
 
 
 @dataclass
@@ -78,7 +100,7 @@ class AuditTap:
             segments = parsed.segments
             for segment in segments:
                 text = segment.text.strip()
-                if segment.form == "key" or text in API_NAMES:
+                if segment.form == "key" or text in API_NAMES or text in SIDECAR_CODES:
                     continue  # the app's key may be a word the audit schema uses too
                 if len(text) >= MIN_PROMPT and text not in VOCABULARY:
                     tap.planted.add(text)

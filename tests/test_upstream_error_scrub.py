@@ -72,8 +72,31 @@ async def echo_harness(
     return h
 
 
+@pytest.fixture
+async def echoed(
+    make_harness: HarnessFactory,
+    upstreams: dict[str, Emulator],
+    echoes: dict[str, EchoUpstream],
+) -> Harness:
+    """A sidecar whose every provider is an echoing upstream."""
+    return await echo_harness(make_harness, upstreams, echoes)
+
+
 def anthropic_client(h: Harness) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(base_url=h.running.app_url, api_key=APP_KEY, max_retries=0)
+
+
+async def anthropic_refusal(h: Harness, model: str, text: str) -> tuple[dict[str, Any], str]:
+    """The error body an Anthropic app got for one Messages request, and the raw response."""
+    client = anthropic_client(h)
+    try:
+        with pytest.raises(anthropic.BadRequestError) as caught:
+            await client.messages.create(model=model, max_tokens=64, messages=user(text))
+    finally:
+        await client.close()
+    body = caught.value.body
+    assert isinstance(body, dict) and body["type"] == "error"
+    return body, caught.value.response.text
 
 
 @pytest.fixture
@@ -101,12 +124,9 @@ async def post_raw(h: Harness, body: dict[str, Any], path: str) -> tuple[int, An
 
 
 async def test_openai_app_same_format_route(
-    make_harness: HarnessFactory,
-    upstreams: dict[str, Emulator],
-    echoes: dict[str, EchoUpstream],
-    logged: Callable[[], str],
+    echoed: Harness, echoes: dict[str, EchoUpstream], logged: Callable[[], str]
 ) -> None:
-    h = await echo_harness(make_harness, upstreams, echoes)
+    h = echoed
     with pytest.raises(openai.BadRequestError) as caught:
         await h.client.chat.completions.create(model="gpt-4o", messages=user(PROMPT))
     err = caught.value
@@ -125,34 +145,21 @@ async def test_openai_app_same_format_route(
 
 
 async def test_anthropic_app_translated_to_an_openai_format_route(
-    make_harness: HarnessFactory,
-    upstreams: dict[str, Emulator],
-    echoes: dict[str, EchoUpstream],
-    logged: Callable[[], str],
+    echoed: Harness, logged: Callable[[], str]
 ) -> None:
-    h = await echo_harness(make_harness, upstreams, echoes)
-    client = anthropic_client(h)
-    with pytest.raises(anthropic.BadRequestError) as caught:
-        await client.messages.create(
-            model="claude-via-aggregator", max_tokens=64, messages=user(PROMPT)
-        )
-    await client.close()
-    body = caught.value.body
-    assert isinstance(body, dict) and body["type"] == "error"
+    h = echoed
+    body, raw = await anthropic_refusal(h, "claude-via-aggregator", PROMPT)
     assert body["error"]["type"] == "invalid_request_error"
     assert body["error"]["code"] == ECHO_CODE
     assert PLACEHOLDER in body["error"]["message"]
-    assert not leaks(caught.value.response.text)
+    assert not leaks(raw)
     quiet(h, logged)
 
 
 async def test_openai_app_translated_to_anthropic(
-    make_harness: HarnessFactory,
-    upstreams: dict[str, Emulator],
-    echoes: dict[str, EchoUpstream],
-    logged: Callable[[], str],
+    echoed: Harness, echoes: dict[str, EchoUpstream], logged: Callable[[], str]
 ) -> None:
-    h = await echo_harness(make_harness, upstreams, echoes)
+    h = echoed
     with pytest.raises(openai.BadRequestError) as caught:
         await h.client.chat.completions.create(model="claude-sonnet-5", messages=user(REGULATED))
     body = caught.value.body
@@ -164,24 +171,13 @@ async def test_openai_app_translated_to_anthropic(
     quiet(h, logged)
 
 
-async def test_anthropic_app_same_format_route(
-    make_harness: HarnessFactory,
-    upstreams: dict[str, Emulator],
-    echoes: dict[str, EchoUpstream],
-    logged: Callable[[], str],
-) -> None:
-    h = await echo_harness(make_harness, upstreams, echoes)
-    client = anthropic_client(h)
-    with pytest.raises(anthropic.BadRequestError) as caught:
-        await client.messages.create(
-            model="claude-sonnet-5", max_tokens=64, messages=user(REGULATED)
-        )
-    await client.close()
-    body = caught.value.body
-    assert isinstance(body, dict) and set(body) == {"type", "error"}  # no `request` echo
+async def test_anthropic_app_same_format_route(echoed: Harness, logged: Callable[[], str]) -> None:
+    h = echoed
+    body, raw = await anthropic_refusal(h, "claude-sonnet-5", REGULATED)
+    assert set(body) == {"type", "error"}  # no `request` echo
     assert body["error"]["type"] == "invalid_request_error" and "echo" not in body["error"]
     assert PLACEHOLDER in body["error"]["message"]
-    assert not leaks(caught.value.response.text)
+    assert not leaks(raw)
     quiet(h, logged)
 
 

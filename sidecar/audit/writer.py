@@ -20,8 +20,9 @@ room. Records of requests that reached an upstream are never dropped for lack of
 those two modes: they may exceed the bound by at most the requests in flight.
 
 At shutdown the thread gets `audit.flush_timeout_s` to write what is buffered; whatever is
-left after that is counted as dropped (`reason="shutdown"`) and logged, and the process
-exits anyway: the thread is a daemon and never holds a lock the interpreter needs.
+left after that, the record stuck in its write included, is counted as dropped
+(`reason="shutdown"`) and logged, and the process exits anyway: the thread is a daemon and
+never holds a lock the interpreter needs.
 """
 
 from __future__ import annotations
@@ -196,12 +197,15 @@ class AuditWriter:
             self.pending_bytes = 0
             self.pending_records -= left
             writing = self._busy_since is not None
-        if left:
-            self.metrics.audit_dropped.labels(reason="shutdown").inc(left)
+        # The record inside the write that never returned is counted too: whether any of it
+        # reached the sink is unknown, and the process is about to exit with it unconfirmed.
+        lost = left + int(writing)
+        if lost:
+            self.metrics.audit_dropped.labels(reason="shutdown").inc(lost)
         log.error(
             "audit_writer_stuck",
             sink=self.sink.name,
-            dropped=left,
+            dropped=lost,
             writing=int(writing),
             waited_s=wait_s,
         )

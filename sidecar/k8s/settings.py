@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from sidecar.config_base import Strict as _Strict
 from sidecar.k8s.images import parse_pattern
 
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
@@ -30,10 +31,6 @@ Enforcement = Literal["warn", "refuse"]
 warning, or deny it with a message that says what to change."""
 MAX_ID = 2**31 - 1
 """The largest UID or GID the API server accepts."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _object_name(value: str) -> str:

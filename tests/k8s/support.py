@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sidecar.k8s.settings import SettingsError, load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 VERSIONS = ("1.29", "1.37")
@@ -176,3 +178,12 @@ class CertAuthority:
             serialization.NoEncryption(),
         )
         return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def settings_error(tmp_path: Path, text: str) -> str:
+    """The error an injector settings file holding `text` is refused with."""
+    path = tmp_path / "injector.yaml"
+    path.write_text(text + "\n")
+    with pytest.raises(SettingsError) as error:
+        load_settings(path)
+    return str(error.value)

@@ -13,8 +13,8 @@ import jsonpatch
 import pytest
 
 from sidecar.k8s.patch import Injection, build
-from sidecar.k8s.settings import InjectorSettings, SettingsError, load_settings
-from tests.k8s.support import pod, validate
+from sidecar.k8s.settings import InjectorSettings
+from tests.k8s.support import pod, settings_error, validate
 
 ANNOTATED = {"llm-router.io/inject": "true"}
 SETTINGS = InjectorSettings()
@@ -262,8 +262,4 @@ def test_pods_that_are_not_injected_are_not_refused() -> None:
     ],
 )
 def test_invalid_guard_settings_are_errors(tmp_path: Path, text: str, problem: str) -> None:
-    path = tmp_path / "injector.yaml"
-    path.write_text(text + "\n")
-    with pytest.raises(SettingsError) as error:
-        load_settings(path)
-    assert problem in str(error.value)
+    assert problem in settings_error(tmp_path, text)

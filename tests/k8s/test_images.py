@@ -14,8 +14,8 @@ import pytest
 
 from sidecar.k8s.images import parse_pattern, parse_reference
 from sidecar.k8s.patch import Injection, build
-from sidecar.k8s.settings import InjectorSettings, SettingsError, load_settings
-from tests.k8s.support import pod, validate
+from sidecar.k8s.settings import InjectorSettings
+from tests.k8s.support import pod, settings_error, validate
 
 ANNOTATED = {"llm-router.io/inject": "true"}
 SETTINGS = InjectorSettings()
@@ -152,8 +152,4 @@ def test_the_parsed_reference_is_what_a_runtime_would_pull() -> None:
     ],
 )
 def test_invalid_image_allow_lists_are_errors(tmp_path: Path, text: str, problem: str) -> None:
-    path = tmp_path / "injector.yaml"
-    path.write_text(text + "\n")
-    with pytest.raises(SettingsError) as error:
-        load_settings(path)
-    assert problem in str(error.value)
+    assert problem in settings_error(tmp_path, text)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sidecar.metrics import BundleCollectors
+from sidecar.metrics_reliability import BundleCollectors
 from sidecar.policy.bundle.errors import FAILURE_REASONS, FailureReason
 
 STALE_AFTER_POLLS = 10
