@@ -275,7 +275,10 @@ decision := object.union(
 		"allow": allow,
 		"routes": allowed_routes,
 		"reasons": array.concat(sort(blocked), sort(notes)),
-		"obligations": {"redact": sort(redact), "provider_preferences": provider_preferences},
+		"obligations": object.union(
+			{"redact": sort(redact), "provider_preferences": provider_preferences},
+			store_obligation, # router_responses.rego
+		),
 	},
 	annotations,
 )

@@ -19,11 +19,13 @@ import structlog
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
+from sidecar import responses_retrieval as stored
 from sidecar.api.anthropic import COUNT_TOKENS, MESSAGES
 from sidecar.api.base import BodyTooLarge, ClientApi, Inbound, Reply
 from sidecar.api.invalid_http import INVALID_HTTP
 from sidecar.api.openai import CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS
 from sidecar.api.passthrough import Passthrough
+from sidecar.api.responses import RESPONSES_API
 from sidecar.audit import AuditLog
 from sidecar.breaker import Breakers
 from sidecar.catalog import Catalog
@@ -31,6 +33,7 @@ from sidecar.classify import Classifier
 from sidecar.config import Config, config_revision
 from sidecar.config_parts import Shared, build_parts, build_upstreams, route_breakers
 from sidecar.config_reload import ConfigReloader
+from sidecar.continuations import Continuations
 from sidecar.dispatch import Dispatcher
 from sidecar.endpoints import unknown_endpoint
 from sidecar.errors import RouterError
@@ -41,6 +44,7 @@ from sidecar.pipeline import Pipeline
 from sidecar.policy.model import PolicyEngine
 from sidecar.policy.runtime import PolicyRuntime, build_policy
 from sidecar.providers.upstream import Upstream
+from sidecar.responses_flow import ResponsesFlow
 
 log = structlog.get_logger("llm_router.app")
 
@@ -96,8 +100,14 @@ class Sidecar:
         admission = InFlight(config.limits.max_in_flight)
         metrics.in_flight_limit.set(config.limits.max_in_flight)
         breakers = Breakers(metrics)
+        continuations = Continuations(config.responses.max_remembered, config.responses.remember_s)
         shared = Shared(
-            policy.engine, Dispatcher(metrics, breakers=breakers), audit, metrics, admission
+            policy.engine,
+            Dispatcher(metrics, breakers=breakers),
+            audit,
+            metrics,
+            admission,
+            ResponsesFlow(continuations),
         )
         classifier = Classifier.from_config(config.classification)
         parts = build_parts(config, revision, upstreams, classifier, shared, env)
@@ -140,6 +150,10 @@ class Sidecar:
         app.router.add_post("/v1/completions", self._handler(COMPLETIONS))
         app.router.add_post("/v1/messages", self._handler(MESSAGES))
         app.router.add_post("/v1/messages/count_tokens", self._handler(COUNT_TOKENS))
+        app.router.add_post("/v1/responses", self._handler(RESPONSES_API))
+        for api in (stored.GET, stored.DELETE, stored.INPUT_ITEMS, stored.CANCEL):
+            path = "/v1/responses/{response_id}" + api.suffix
+            app.router.add_route(api.method, path, self._stored(api))
         app.router.add_get("/v1/models", self._models)
         for endpoint in self.config.passthrough:  # declared by the operator, with routes
             model = self.catalog.models[endpoint.model]
@@ -148,6 +162,16 @@ class Sidecar:
         # Last: any other path or method is refused, never forwarded (sidecar/endpoints.py).
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         return app
+
+    def _stored(
+        self, api: stored.StoredResponseApi
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            response_id = request.match_info["response_id"]
+            reply = await stored.stored_response(self.pipeline, api, response_id, request.query)
+            return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+
+        return handle
 
     def _handler(self, api: ClientApi) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:

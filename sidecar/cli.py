@@ -230,7 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--config", "-c", default="deploy/config/default.yaml")
     explain.add_argument(
         "--api",
-        choices=["openai", "openai-completions", "openai-embeddings", "anthropic"],
+        choices=[
+            "openai",
+            "openai-completions",
+            "openai-embeddings",
+            "openai-responses",
+            "anthropic",
+        ],
         default="openai",
     )
     explain.add_argument("--workload", help="JSON file: namespace, pod, service_account, labels")

@@ -102,6 +102,10 @@ class ProviderConfig(_Strict):
     api_version: str | None = None
     """Azure OpenAI's `api-version` query parameter (required for api: azure_openai)."""
     anthropic_version: str = "2023-06-01"
+    responses_api: Literal["native", "chat_completions"] = "native"
+    """How an OpenAI-format upstream serves the app's Responses API requests: `native` (it
+    has /responses: OpenAI, Azure OpenAI, OpenRouter) or `chat_completions` (translated,
+    for Gemini's OpenAI-compatible endpoint and most self-hosted servers)."""
     default_max_tokens: int = Field(4096, gt=0)
     """max_tokens sent to Anthropic when an OpenAI-format request gives none (Anthropic
     requires it)."""
@@ -218,6 +222,15 @@ class WorkloadConfig(_Strict):
     labels_file: Path | None = None
 
 
+class ResponsesConfig(_Strict):
+    """The Responses API's continuations (see sidecar/continuations.py)."""
+
+    max_remembered: int = Field(100_000, ge=1)
+    """Response ids whose creating route is remembered (about 200 bytes each)."""
+    remember_s: float = Field(30 * 86400, gt=0)
+    """How long an id stays continuable; OpenAI keeps stored responses 30 days."""
+
+
 class ReloadConfig(_Strict):
     """Re-reading this file while running (see sidecar/config_reload.py); SIGHUP also does."""
 
@@ -242,6 +255,7 @@ class Config(_Strict):
     """After SIGTERM: how long in-flight requests and streams may take to finish. Keep it
     below the pod's terminationGracePeriodSeconds (30 by default)."""
     reload: ReloadConfig = ReloadConfig()
+    responses: ResponsesConfig = ResponsesConfig()
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -28,6 +28,7 @@ from sidecar.metrics import Metrics
 from sidecar.pipeline import Pipeline
 from sidecar.policy.model import PolicyEngine
 from sidecar.providers.upstream import Upstream
+from sidecar.responses_flow import ResponsesFlow
 from sidecar.workload import resolve_workload
 
 log = structlog.get_logger("llm_router.app")
@@ -42,6 +43,8 @@ class Shared:
     audit: AuditLog
     metrics: Metrics
     admission: InFlight
+    responses: ResponsesFlow
+    """Which route stored each Responses API response: outlives every config."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,5 +113,6 @@ def build_parts(
         masks=dict(config.classification.masks),
         admission=shared.admission,
         config_revision=revision,
+        responses=shared.responses,
     )
     return Parts(config, revision, upstreams, catalog, pipeline)

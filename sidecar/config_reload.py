@@ -163,7 +163,12 @@ class ConfigReloader:
         else:
             classifier = await asyncio.to_thread(Classifier.from_config, effective.classification)
         shared = Shared(
-            sidecar.engine, sidecar.dispatcher, sidecar.audit, sidecar.metrics, sidecar.admission
+            sidecar.engine,
+            sidecar.dispatcher,
+            sidecar.audit,
+            sidecar.metrics,
+            sidecar.admission,
+            sidecar.pipeline.responses,
         )
         return build_parts(effective, revision, upstreams, classifier, shared, self.environ)
 

@@ -25,6 +25,7 @@ RESTART_KEYS: tuple[str, ...] = (
     "audit",
     "policy",
     "passthrough",
+    "responses",
     "limits.max_body_bytes",
     "limits.header_timeout_s",
     "limits.max_connections",

@@ -19,6 +19,7 @@ import orjson
 from sidecar.api.anthropic import MESSAGES
 from sidecar.api.base import ClientApi
 from sidecar.api.openai import CHAT_COMPLETIONS, COMPLETIONS, EMBEDDINGS
+from sidecar.api.responses import RESPONSES_API
 from sidecar.catalog import Catalog
 from sidecar.classify import Classifier
 from sidecar.config import Config
@@ -28,12 +29,14 @@ from sidecar.policy.embedded import EmbeddedEngine
 from sidecar.policy.tools import decision_document, describe_decision
 from sidecar.policy_input import build_policy_input
 from sidecar.providers.upstream import Upstream
+from sidecar.responses_flow import policy_facts
 from sidecar.workload import Workload
 
 APIS: dict[str, ClientApi] = {
     "openai": CHAT_COMPLETIONS,
     "openai-embeddings": EMBEDDINGS,
     "openai-completions": COMPLETIONS,
+    "openai-responses": RESPONSES_API,
     "anthropic": MESSAGES,
 }
 
@@ -85,6 +88,8 @@ def explain(
         model=model,
         candidates=list(model.candidates),
         alternatives=alternatives,
+        # explain has no continuation map: a continuation is shown as of an unknown route
+        facts=policy_facts(parsed, classification, None),
     )
     engine = EmbeddedEngine.load(config.policy.path, config.policy.timeout_ms)
     decision = asyncio.run(engine.decide(policy_input))

@@ -147,7 +147,8 @@ class Metrics(ReliabilityCollectors, AuditCollectors):
         self.tokens = Counter(
             "llm_router_tokens",
             "Tokens reported by upstreams, by provider, logical model and type "
-            "(prompt, completion).",
+            "(prompt, completion; cached and reasoning: the parts of prompt and completion "
+            "tokens the provider reports as such).",
             ["provider", "model", "type"],
             registry=r,
         )

@@ -16,25 +16,29 @@ import traceback
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 import structlog
 
-from sidecar.api.base import BodyTooLarge, ClientApi, Inbound, ParsedRequest, Reply
+from sidecar.api.base import ClientApi, Inbound, ParsedRequest, Reply
 from sidecar.audit import AuditLog, AuditRecord
 from sidecar.catalog import Candidate, Catalog, LogicalModel
-from sidecar.classify import Classifier, parse_declared
+from sidecar.classify import Classifier
 from sidecar.classify.model import Classification
 from sidecar.config import Limits
+from sidecar.continuations import Continuations
 from sidecar.dispatch import Dispatcher, Opened
 from sidecar.errors import RouterError
-from sidecar.headers import DECLARED_HEADER, forwardable, header_segments
+from sidecar.headers import forwardable, header_segments
+from sidecar.inbound import declared_class, read_body
 from sidecar.limits import InFlight, check_message_count
 from sidecar.metrics import OTHER, Metrics
 from sidecar.planning import make_plans
 from sidecar.policy.model import Decision, PolicyEngine
 from sidecar.policy_input import build_policy_input
 from sidecar.relay import UpstreamErrorEvent
+from sidecar.responses_flow import ResponsesFlow, policy_facts, stores
 from sidecar.scrub import Scrubber
 from sidecar.trip import Trip, finish
 from sidecar.workload import Workload
@@ -60,8 +64,11 @@ class Pipeline:
         masks: dict[str, str] | None = None,
         admission: InFlight | None = None,
         config_revision: str | None = None,
+        responses: ResponsesFlow | None = None,
     ) -> None:
         self.masks = masks or {}
+        self.responses = responses or ResponsesFlow(Continuations(100_000, 30 * 86400))
+        """Shared by every config generation: a reload must not forget continuations."""
         self.admission = admission if admission is not None else InFlight(limits.max_in_flight)
         self.limits = limits
         self.catalog = catalog
@@ -85,11 +92,8 @@ class Pipeline:
 
     @asynccontextmanager
     async def run(self, api: ClientApi, inbound: Inbound) -> AsyncIterator[Reply]:
-        decision_id = uuid.uuid4().hex
-        trip = Trip(
-            api, time.perf_counter(), AuditRecord(decision_id, api.name, self._workload_view)
-        )
-        trip.record.config_revision = self.config_revision
+        trip = self.new_trip(api)
+        decision_id = trip.record.decision_id
         self.users.try_acquire()
         admitted = False
         try:
@@ -102,7 +106,7 @@ class Pipeline:
                         raise
                 # The body is read before a slot is taken: a client trickling its body
                 # (bounded by limits.body_timeout_s) must not hold capacity fast ones need.
-                raw = await self._read(inbound)
+                raw = await read_body(inbound, self.limits)
                 admitted = self.admission.try_acquire()
                 if not admitted:  # refused at once, before any classification
                     trip.decision = "rejected"
@@ -112,7 +116,7 @@ class Pipeline:
                 self.metrics.inflight.inc()
                 reply = await self._journey(api, inbound, raw, trip)
             except RouterError as err:
-                reply = self._error_reply(trip, err)
+                reply = self.error_reply(trip, err)
             except Exception as exc:  # a bug must fail closed, and say nothing about content
                 log.error(
                     "internal_error",
@@ -121,7 +125,7 @@ class Pipeline:
                     traceback="".join(traceback.format_tb(exc.__traceback__)),
                 )
                 internal = RouterError(500, "internal_error", "the router failed", kind="api_error")
-                reply = self._error_reply(trip, internal)
+                reply = self.error_reply(trip, internal)
             yield reply
         except (asyncio.CancelledError, ConnectionError):
             trip.disconnected = True
@@ -133,25 +137,34 @@ class Pipeline:
                 self.admission.release()
                 self.metrics.inflight.dec()
             self.users.release()
+            self.responses.remember(trip)
             finish(trip, self.audit, self.metrics)
 
     def refuse(self, api: ClientApi, err: RouterError) -> Reply:
         """The reply, audit record and metrics of a request refused before the pipeline
         could read it (e.g. not valid HTTP): the same record any refused request gets."""
-        trip = Trip(
-            api, time.perf_counter(), AuditRecord(uuid.uuid4().hex, api.name, self._workload_view)
-        )
+        trip = self.new_trip(api)
         try:
-            return self._error_reply(trip, err)
+            return self.error_reply(trip, err)
         finally:
             finish(trip, self.audit, self.metrics)
+
+    def new_trip(self, api: ClientApi) -> Trip:
+        """A request's record from its arrival, stamped with this config's revision."""
+        record = AuditRecord(uuid.uuid4().hex, api.name, self._workload_view)
+        record.config_revision = self.config_revision
+        return Trip(api, time.perf_counter(), record)
+
+    def scrubber(self) -> Scrubber:
+        """Cleans an upstream error of every configured key (a request with no content)."""
+        return Scrubber(keys=self._keys, classifier=self.classifier)
 
     async def _journey(self, api: ClientApi, inbound: Inbound, raw: bytes, trip: Trip) -> Reply:
         trip.record.content = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
         parsed = api.parse(raw, self.limits.max_json_depth)
         check_message_count(parsed.body, self.limits.max_messages)
         trip.record.stream = parsed.stream
-        declared = self._declared(inbound)
+        declared = declared_class(inbound)
         forwarded = forwardable(inbound.headers)  # allow-listed app headers; 400 if malformed
 
         model = self.catalog.resolve(parsed.model)
@@ -171,12 +184,16 @@ class Pipeline:
                 kind="api_error",
             )
 
+        continues = self.responses.continued_route(parsed)  # a 404 for an unknown id
         parsed.segments.extend(header_segments(forwarded))  # forwarded values are text too
         classification = self._classify(api, parsed, declared, trip)
         alternatives = self.catalog.alternatives(model)
+        facts = policy_facts(parsed, classification, continues)
         decision = await self._decide(
-            api, parsed, declared, classification, model, candidates, alternatives, trip
+            api, parsed, declared, classification, model, candidates, alternatives, trip, facts
         )
+        decision = self.responses.restrict(decision, continues)  # only the storing route
+        trip.stored = bool(facts) and stores(parsed, decision)
         offered = [*candidates, *(c for cands in alternatives.values() for c in cands)]
 
         plans = make_plans(
@@ -190,33 +207,6 @@ class Pipeline:
         )
         opened = await self.dispatcher.open(plans, parsed.stream, trip.dispatch, scrubber)
         return self._reply(api, opened, offered, trip)
-
-    async def _read(self, inbound: Inbound) -> bytes:
-        ctype = inbound.content_type.lower()
-        if ctype != "application/json" and not ctype.endswith("+json"):
-            raise RouterError(
-                415, "unsupported_media_type", "content type must be application/json"
-            )
-        limit = self.limits.max_body_bytes
-        too_large = RouterError(413, "request_too_large", f"request body exceeds {limit} bytes")
-        if inbound.content_length is not None and inbound.content_length > limit:
-            raise too_large
-        try:
-            raw: bytes = await inbound.read()
-        except BodyTooLarge:
-            raise too_large from None
-        return raw
-
-    def _declared(self, inbound: Inbound) -> str | None:
-        value = inbound.headers.get(DECLARED_HEADER)
-        if value is None:
-            return None
-        try:
-            return parse_declared(value)
-        except ValueError:
-            raise RouterError(
-                400, "invalid_data_class", "X-LLM-Data-Class must name a level or a category"
-            ) from None
 
     def _classify(
         self, api: ClientApi, parsed: ParsedRequest, declared: str | None, trip: Trip
@@ -253,6 +243,7 @@ class Pipeline:
         candidates: list[Candidate],
         alternatives: dict[str, list[Candidate]],
         trip: Trip,
+        facts: dict[str, Any],
     ) -> Decision:
         policy_input = build_policy_input(
             request_id=trip.record.decision_id,
@@ -265,6 +256,7 @@ class Pipeline:
             model=model,
             candidates=candidates,
             alternatives=alternatives,
+            facts=facts,
         )
         decision = await self.engine.decide(policy_input)
         if decision.revision != self._revision_seen and not decision.fail_closed:
@@ -316,6 +308,7 @@ class Pipeline:
     ) -> Reply:
         plan = opened.plan
         trip.served_by = next(c for c in candidates if c.id == plan.route_id)
+        trip.translator = plan.translator
         trip.ready_at = time.perf_counter()
         trip.ttfb = trip.ready_at - trip.started
         trip.upstream_ttfb = opened.ttfb_seconds
@@ -362,7 +355,7 @@ class Pipeline:
             else:
                 yield api.stream_error(failure, trip.record.decision_id)
 
-    def _error_reply(self, trip: Trip, err: RouterError) -> Reply:
+    def error_reply(self, trip: Trip, err: RouterError) -> Reply:
         trip.status, trip.error_code = err.status, err.code
         trip.ready_at = time.perf_counter()
         headers = {

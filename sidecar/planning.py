@@ -79,6 +79,9 @@ def make_plans(
         parsed, classification, set(decision.obligations.redact), app_headers, masks
     )
     body, routing = take_routing_fields(body)  # models, provider, plugins...: the policy's
+    store = decision.obligations.store
+    if store is not None and api.endpoint == "responses":  # the app's own `store` yields
+        body = {**body, "store": store}
     by_id = {c.id: c for c in candidates}
     prefs = decision.obligations.provider_preferences
     plans: list[Plan] = []

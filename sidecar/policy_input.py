@@ -23,10 +23,12 @@ def build_policy_input(
     model: LogicalModel,
     candidates: list[Candidate],
     alternatives: dict[str, list[Candidate]],
+    facts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The policy contract's input document (v1). `llm-router explain` builds the same.
     The resolved model and all its names sit next to the requested one, so that a model
-    rule written with one name holds for every alias."""
+    rule written with one name holds for every alias. `facts` are an API's own fields of
+    `request` (the Responses API's store, continues and hosted tools)."""
     policy_input: dict[str, Any] = {
         "version": POLICY_INPUT_VERSION,
         "request": {
@@ -38,6 +40,7 @@ def build_policy_input(
             "stream": parsed.stream,
             "declared": {"data_class": declared} if declared else {},
             "time": time,
+            **(facts or {}),
         },
         "workload": workload,
         "classification": classification,

@@ -15,6 +15,7 @@ from sidecar.catalog import Candidate
 from sidecar.dispatch import DispatchLog
 from sidecar.metrics import OTHER, Metrics
 from sidecar.providers.aggregator import dropped_fields
+from sidecar.providers.base import Translator
 from sidecar.relay import UpstreamStream
 
 
@@ -38,6 +39,10 @@ class Trip:
     disconnected: bool = False
     upstream_stream: UpstreamStream | None = None
     """Closed when the request ends, even if the app never read the stream."""
+    translator: Translator | None = None
+    """The serving attempt's translator (what it learned: usage, a Responses id)."""
+    stored: bool = False
+    """A Responses API request whose response the upstream keeps (store, after the policy)."""
     dropped: dict[str, list[str]] = field(default_factory=dict)
     """Route -> the app's routing fields its body goes without (providers/aggregator.py)."""
 
@@ -98,3 +103,6 @@ def finish(trip: Trip, audit: AuditLog, m: Metrics) -> None:
             tokens.labels(provider=provider, model=model, type="completion").inc(
                 trip.usage["completion_tokens"]
             )
+            for kind in ("cached", "reasoning"):  # parts of prompt and completion, not extra
+                if count := trip.usage.get(kind + "_tokens", 0):
+                    tokens.labels(provider=provider, model=model, type=kind).inc(count)

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 import pytest
 
-from sidecar.api import fields_anthropic, fields_openai
+from sidecar.api import fields_anthropic, fields_openai, fields_responses
 from sidecar.audit.log import AuditLog
 from sidecar.audit.record import SCHEMA
 from sidecar.audit.verify import verify
@@ -46,7 +46,7 @@ VOCABULARY = " ".join(sorted(RECORDED_NAMES))
 `provider` or `route: "fallback"` does not make those words prompt text."""
 
 
-API_NAMES = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED
+API_NAMES = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED | fields_responses.DOCUMENTED
 """Documented field names: a fuzzed body that sends one as a value makes it no prompt."""
 
 

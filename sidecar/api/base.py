@@ -24,6 +24,9 @@ class ParsedRequest:
     segments: list[Segment]
     unscanned: frozenset[str] = frozenset()
     """Kinds of content forwarded without being scanned (`input.classification.unscanned`)."""
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Compliance facts of the request an API reports to the policy (`input.request`), e.g.
+    the Responses API's `store`, `previous_response_id` and hosted tool kinds."""
 
     @classmethod
     def walked(cls, body: dict[str, Any], model: str, stream: bool, tree: Field) -> ParsedRequest:

@@ -53,7 +53,8 @@ def parse_decision(
         return failed_decision("malformed_obligations", engine, revision, elapsed)
     redact = _strings(obligations.get("redact", []))
     prefs = obligations.get("provider_preferences", {})
-    if redact is None or not isinstance(prefs, dict):
+    store = obligations.get("store")
+    if redact is None or not isinstance(prefs, dict) or not isinstance(store, bool | None):
         return failed_decision("malformed_obligations", engine, revision, elapsed)
 
     offered = list(policy_input.get("routes", []))
@@ -74,7 +75,7 @@ def parse_decision(
         allow=allowed,
         routes=kept if allowed else (),
         reasons=reasons,
-        obligations=Obligations(redact=redact, provider_preferences=prefs),
+        obligations=Obligations(redact=redact, provider_preferences=prefs, store=store),
         engine=engine,
         revision=revision,
         eval_seconds=elapsed,

@@ -13,12 +13,18 @@ DECISION_QUERY = "data.llm_router.decision"
 class Obligations:
     redact: tuple[str, ...] = ()
     provider_preferences: dict[str, Any] = field(default_factory=dict)
+    store: bool | None = None
+    """The Responses API's `store` the policy requires (None: the app's own choice); the
+    sidecar writes it into the body of every route it sends the request to."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "redact": list(self.redact),
             "provider_preferences": dict(self.provider_preferences),
         }
+        if self.store is not None:
+            out["store"] = self.store
+        return out
 
 
 @dataclass(frozen=True, slots=True)

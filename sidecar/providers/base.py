@@ -31,29 +31,54 @@ sidecar's own key, server banners) stays behind the sidecar."""
 
 @dataclass(slots=True)
 class Usage:
+    """Token counts in the sidecar's terms, read from either API's naming: Chat Completions'
+    prompt/completion tokens, or the Responses API's input/output tokens (and the cached
+    and reasoning tokens both report in their `*_details`)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
     seen: bool = False
 
     def update(self, usage: Any) -> None:
         if not isinstance(usage, dict):
             return
-        self.prompt_tokens = _int(usage.get("prompt_tokens"))
-        self.completion_tokens = _int(usage.get("completion_tokens"))
+        responses = "input_tokens" in usage or "output_tokens" in usage
+        prompt, completion = (
+            ("input_tokens", "output_tokens")
+            if responses
+            else ("prompt_tokens", "completion_tokens")
+        )
+        self.prompt_tokens = _int(usage.get(prompt))
+        self.completion_tokens = _int(usage.get(completion))
         self.total_tokens = _int(usage.get("total_tokens")) or (
             self.prompt_tokens + self.completion_tokens
+        )
+        details_in = usage.get(prompt + "_details")
+        details_out = usage.get(completion + "_details")
+        self.cached_tokens = (
+            _int(details_in.get("cached_tokens")) if isinstance(details_in, dict) else 0
+        )
+        self.reasoning_tokens = (
+            _int(details_out.get("reasoning_tokens")) if isinstance(details_out, dict) else 0
         )
         self.seen = True
 
     def to_dict(self) -> dict[str, int] | None:
         if not self.seen:
             return None
-        return {
+        counts = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.total_tokens,
         }
+        if self.cached_tokens:
+            counts["cached_tokens"] = self.cached_tokens
+        if self.reasoning_tokens:
+            counts["reasoning_tokens"] = self.reasoning_tokens
+        return counts
 
 
 def _int(value: Any) -> int:

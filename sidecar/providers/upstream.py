@@ -24,6 +24,7 @@ from sidecar.providers.anthropic_openai import AnthropicToOpenAI
 from sidecar.providers.base import Translator
 from sidecar.providers.openai_anthropic import OpenAIToAnthropic
 from sidecar.providers.openai_openai import OpenAIToOpenAI
+from sidecar.providers.responses_native import ResponsesNative
 
 PATHS: dict[str, dict[str, str]] = {
     "openai": {
@@ -31,6 +32,7 @@ PATHS: dict[str, dict[str, str]] = {
         "embeddings": "/embeddings",
         "completions": "/completions",
         "messages": "/chat/completions",
+        "responses": "/responses",
     },
     "azure_openai": {
         "chat_completions": "/chat/completions",
@@ -40,11 +42,13 @@ PATHS: dict[str, dict[str, str]] = {
     },
     "anthropic": {
         "messages": "/messages",
+        "responses": "/messages",
         "count_tokens": "/messages/count_tokens",
         "chat_completions": "/messages",
     },
 }
-"""Backend api -> client endpoint -> upstream path (after translation)."""
+"""Backend api -> client endpoint -> upstream path (after translation). An OpenAI-format
+upstream with `responses_api: chat_completions` serves `responses` at /chat/completions."""
 
 FAMILY = {"openai": "openai", "azure_openai": "openai", "anthropic": "anthropic"}
 
@@ -83,12 +87,21 @@ class Upstream:
             total=None, connect=None, sock_read=None, sock_connect=self.config.timeouts.connect_s
         )
 
+    @property
+    def native_responses(self) -> bool:
+        """It serves the Responses API itself (and stores what it creates)."""
+        return FAMILY[self.config.api] == "openai" and self.config.responses_api == "native"
+
     def url(self, endpoint: str, model: str) -> str:
         api = self.config.api
+        if endpoint == "responses" and not self.native_responses and api != "anthropic":
+            endpoint = "chat_completions"  # translated (responses_api: chat_completions)
         # A configured pass-through endpoint names its upstream path itself.
         path = endpoint if endpoint.startswith("/") else PATHS[api].get(endpoint)
         if path is None:
             raise UnsupportedRoute(f"a {api} upstream has no {endpoint} endpoint")
+        if api == "azure_openai" and endpoint == "responses":
+            return f"{self.config.base_url}/openai/v1/responses"  # the v1 API: model in the body
         if api == "azure_openai":
             return (
                 f"{self.config.base_url}/openai/deployments/{quote(model, safe='')}{path}"
@@ -96,11 +109,30 @@ class Upstream:
             )
         return self.config.base_url + path
 
+    def stored_response_url(self, response_id: str, suffix: str = "") -> str:
+        """Where a stored response of this upstream is read, deleted or cancelled."""
+        if not self.native_responses:
+            raise UnsupportedRoute(f"a {self.config.api} upstream stores no responses")
+        base = self.config.base_url
+        root = (
+            f"{base}/openai/v1/responses"
+            if self.config.api == "azure_openai"
+            else base + "/responses"
+        )
+        return f"{root}/{quote(response_id, safe='')}{suffix}"
+
     def translator(self, client_schema: str, endpoint: str) -> Translator:
+        if endpoint == "responses":
+            return self._responses_translator(endpoint)
         factory = TRANSLATORS.get((client_schema, FAMILY[self.config.api]))
         if factory is None:
             raise UnsupportedRoute(f"no translation from {client_schema} to {self.config.api}")
         return factory(endpoint, self.config.default_max_tokens)
+
+    def _responses_translator(self, endpoint: str) -> Translator:
+        if self.native_responses:
+            return ResponsesNative(endpoint)
+        raise UnsupportedRoute(f"no translation from the Responses API to {self.config.api}")
 
     def headers(
         self, key: str, stream: bool, app_headers: Mapping[str, str] | None = None
