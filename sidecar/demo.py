@@ -24,7 +24,12 @@ from sidecar.serve import Running
 PROVIDERS: dict[str, dict[str, Any]] = {
     "openrouter": {"kind": "aggregator", "compliance": {"regions": ["us"]}},
     "openai": {"kind": "direct", "compliance": {"dpa": True, "regions": ["us"]}},
-    "google": {"kind": "direct", "compliance": {"dpa": True, "baa": True, "regions": ["us"]}},
+    "google": {
+        "kind": "direct",
+        "compliance": {"dpa": True, "baa": True, "regions": ["us"]},
+        # Gemini's OpenAI-compatible endpoint has Chat Completions only.
+        "responses_api": "chat_completions",
+    },
 }
 ROUTES = [
     {"provider": "openrouter", "model": "openai/gpt-4o"},

@@ -151,7 +151,9 @@ Emulator = OpenAIEmulator | AnthropicEmulator
 
 def make_emulators() -> dict[str, Emulator]:
     return {
-        name: AnthropicEmulator(name, key) if name == "anthropic" else OpenAIEmulator(name, key)
+        name: AnthropicEmulator(name, key)
+        if name == "anthropic"
+        else OpenAIEmulator(name, key, responses=name != "google")  # Gemini: chat only
         for name, key in KEYS.items()
     }
 

@@ -40,9 +40,10 @@ from sidecar.classify.walk import (
 
 ITEM_ID = identifier(
     "msg", "fc", "rs", "ws", "fs", "cu", "ci", "ig", "lsh", "sh", "apc", "ctc", "mcp", "mcpl",
-    "mcpr", "cmp", "tsc", "tso", "cfg", "prg", "item",
+    "mcpr", "cmp", "tsc", "tso", "cfg", "prg", "item", "call",
 )  # fmt: skip
-"""Ids the API mints for output items (`msg_…`, `fc_…`, `rs_…`). Real ones are hex and
+"""Ids the API mints for output items (`msg_…`, `fc_…`, `rs_…`; a local shell output's
+`id` is its call's `call_…`). Real ones are hex and
 often hold four digits in a row: those are scanned, which costs a segment, nothing more."""
 RESPONSE_ID = identifier("resp")
 CONTAINER_ID = identifier("cntr")
@@ -92,7 +93,7 @@ TYPE = one_of(
 # ---- content parts ----------------------------------------------------------------------
 
 ANNOTATION = obj(
-    free("filename", "title"),
+    free("filename", "title", "url"),
     type=TYPE,
     file_id=Field(special=media.file_ref),
     container_id=CONTAINER_ID,
@@ -100,7 +101,7 @@ ANNOTATION = obj(
     start_index=INDEX,
     end_index=INDEX,
 )
-"""`url` of a URL citation is not listed: scanned, like any text."""
+"""A URL citation's `url` is scanned like any text: the provider does not fetch it."""
 PART_FIELDS: dict[str, Field] = {
     **free("text", "refusal", "filename", "logprobs"),
     "type": TYPE,
@@ -229,8 +230,12 @@ code_interpreter, image_generation, computer, shell, namespace, tool_search...).
 
 # ---- input items ------------------------------------------------------------------------
 
+ACTION_TEXT = free(
+    "text", "query", "queries", "pattern", "command", "commands", "keys", "user", "url", "env",
+    "working_directory",
+)  # fmt: skip
 ACTION = obj(
-    free("text", "query", "queries", "pattern", "command", "commands", "keys", "user"),
+    ACTION_TEXT,
     type=TYPE,
     button=one_of("left", "right", "wheel", "back", "forward"),
     x=PIXELS,
@@ -240,7 +245,7 @@ ACTION = obj(
     path=array(obj(x=PIXELS, y=PIXELS)),
     timeout_ms=MILLISECONDS,
     max_output_length=INDEX,
-    sources=array(obj(type=TYPE)),
+    sources=array(obj(free("url"), type=TYPE)),
 )
 """Computer, web-search and shell actions: typed text, queries, commands, `env` and the
 working directory are scanned; only coordinates, buttons and limits are exempt."""
@@ -349,7 +354,7 @@ RESPONSES = obj(
     top_logprobs=number(0, 20, integer=True),
     service_tier=one_of("auto", "default", "flex", "scale", "priority", "fast", "ultrafast"),
     conversation=either(CONVERSATION_ID, obj(id=CONVERSATION_ID)),
-    prompt=obj(id=identifier("pmpt"), variables=Field(values=PART)),
+    prompt=obj(free("version"), id=identifier("pmpt"), variables=Field(values=PART)),
     prompt_cache_retention=one_of("in_memory", "24h"),
     prompt_cache_options=obj(
         mode=one_of("implicit", "explicit"),

@@ -38,11 +38,20 @@ from sidecar.emulators.openai_payloads import (
     token_count,
     vector,
 )
+from sidecar.emulators.responses import ResponsesAPI
 from sidecar.emulators.server import LoopbackServer
 from sidecar.emulators.streaming import write_events
 
 FaultKind = Literal[
-    "status", "reset", "delay", "stall_stream", "cut_stream", "malformed", "slow_stream"
+    "status",
+    "reset",
+    "delay",
+    "stall_stream",
+    "cut_stream",
+    "malformed",
+    "slow_stream",
+    "stream_error",
+    "stream_failed",
 ]
 
 _ERRORS: dict[int, tuple[str, str | None, str]] = {
@@ -81,7 +90,9 @@ class Fault:
     `delay` waits `seconds` before answering; `slow_stream` waits `seconds` before every
     stream event; `malformed` answers 200 with a truncated JSON body, or sends a stream
     event whose data is not JSON after `after` events (default 1). A stream fault waits
-    `seconds` before it strikes (for `stall_stream` that is the stall)."""
+    `seconds` before it strikes (for `stall_stream` that is the stall). `stream_error` and
+    `stream_failed` concern the Responses API only: its stream ends with an `error` or a
+    `response.failed` event (see responses.py)."""
 
     kind: FaultKind
     status: int = 500
@@ -155,6 +166,7 @@ class OpenAIEmulator(LoopbackServer):
         chunks: int = 3,
         openrouter: bool | None = None,
         azure: bool = False,
+        responses: bool = True,
     ) -> None:
         self.name = name
         self.api_key = api_key
@@ -170,12 +182,15 @@ class OpenAIEmulator(LoopbackServer):
         self.fail_always: Fault | None = None
         self.chaos: FaultSource | None = None
         self.url_path = self.base_path
+        self.responses = ResponsesAPI(self, enabled=responses)
+        """The Responses API and its store; `responses=False` plays a Chat-only server."""
         super().__init__(web.Application(client_max_size=64 * 1024 * 1024))
         self.app.router.add_post(self.base_path + "/chat/completions", self._chat)
         self.app.router.add_post(self.base_path + "/embeddings", self._embeddings)
         self.app.router.add_post(self.base_path + "/completions", self._completions)
         self.app.router.add_post(self.base_path + "/moderations", self._moderations)
         self.app.router.add_get(self.base_path + "/models", self._models)
+        self.responses.register(self.app.router, self.base_path)
         self.app.router.add_route("*", "/{tail:.*}", self._unknown)
 
     def received_bodies_text(self) -> str:
@@ -296,14 +311,19 @@ class OpenAIEmulator(LoopbackServer):
         return self._ok(payload, **extra)
 
     async def _stream(
-        self, request: web.Request, fault: Fault | None, events: list[bytes], extra: dict[str, str]
+        self,
+        request: web.Request,
+        fault: Fault | None,
+        events: list[bytes],
+        extra: dict[str, str],
+        malformed: bytes = MALFORMED_EVENT,
     ) -> web.StreamResponse:
         sse = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         response = web.StreamResponse(headers=self._headers(**_SUCCESS_HEADERS, **extra, **sse))
         await response.prepare(request)
         if self.openrouter:  # OpenRouter's keep-alive comment; SSE clients skip it
             await response.write(b": OPENROUTER PROCESSING\n\n")
-        await write_events(request, response, events, fault, MALFORMED_EVENT)
+        await write_events(request, response, events, fault, malformed)
         return response
 
     async def _embeddings(self, request: web.Request) -> web.Response:

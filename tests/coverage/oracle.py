@@ -27,7 +27,7 @@ import orjson
 import pytest
 
 import sidecar.api.base as api_base
-from sidecar.api import fields_anthropic, fields_openai
+from sidecar.api import fields_anthropic, fields_openai, fields_responses
 from sidecar.classify import Classifier
 from sidecar.classify.model import Segment
 from sidecar.classify.pdftext import pdf_text
@@ -121,7 +121,7 @@ class Seen:
         return [v for walk in self.walks for v in walk.declared]
 
 
-KNOWN_KEYS = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED
+KNOWN_KEYS = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED | fields_responses.DOCUMENTED
 
 
 def instrument(monkeypatch: pytest.MonkeyPatch) -> Seen:

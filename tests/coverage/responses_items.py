@@ -88,7 +88,7 @@ def _custom_pair(draw: Draw, rng: Rng, ctx: Ctx) -> list[Body]:
     out = {
         "type": "custom_tool_call_output",
         "call_id": call["call_id"],
-        "output": tool_output(draw, rng),
+        "output": tool_output(draw, rng, image_detail=True),
     }
     return [call, out]
 

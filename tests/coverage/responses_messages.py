@@ -192,11 +192,13 @@ def message(draw: Draw, rng: Rng) -> Body:
     return message
 
 
-def tool_output(draw: Draw, rng: Rng) -> Any:
-    """A tool's output: a string, or input_text / input_image / input_file parts."""
+def tool_output(draw: Draw, rng: Rng, *, image_detail: bool = False) -> Any:
+    """A tool's output: a string, or input_text / input_image / input_file parts (a custom
+    tool's images need their `detail`, a function's need not)."""
     if draw(st.booleans()):
         return phrase(rng)
-    return [input_part(draw, rng, image_detail=False) for _ in range(draw(st.integers(1, 2)))]
+    count = draw(st.integers(1, 2))
+    return [input_part(draw, rng, image_detail=image_detail) for _ in range(count)]
 
 
 def prompt_variables(draw: Draw, rng: Rng) -> dict[str, Any]:
