@@ -63,9 +63,7 @@ async def test_regulated_data_anywhere_goes_direct_and_is_not_stored(
     elif where == "instructions":
         request["instructions"] = "Context: " + SSN_TEXT
     elif where == "message_part":
-        request["input"] = [
-            {"role": "user", "content": [{"type": "input_text", "text": SSN_TEXT}]}
-        ]
+        request["input"] = [{"role": "user", "content": [{"type": "input_text", "text": SSN_TEXT}]}]
     elif where == "function_call_output":
         request["tools"] = [WEATHER]
         request["input"] = [
