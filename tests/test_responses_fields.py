@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import orjson
 import pytest
 
 from sidecar.api.base import ParsedRequest
@@ -118,7 +117,7 @@ def test_free_text_fields_are_scanned(fields: dict[str, Any]) -> None:
         {"type": "function", "name": "f", "strict": True, "parameters": {"default": SSN}},
         {"type": "custom", "name": "c", "format": {"type": "grammar", "definition": SSN}},
         {"type": "web_search", "user_location": {"type": "approximate", "city": SSN}},
-        {"type": "file_search", "vector_store_ids": [f"vs_{SSN}"]},
+        {"type": "file_search", "vector_store_ids": [f"vs_A {SSN}"]},
         {"type": "file_search", "vector_store_ids": ["vs_A"], "filters": {"value": SSN}},
         {"type": "code_interpreter", "container": f"cntr {SSN}"},
         {"type": "image_generation", "model": f"gpt-image-1 {SSN}"},
@@ -292,7 +291,7 @@ def test_reasoning_summaries_are_scanned_and_encrypted_content_declared() -> Non
         "content": [{"type": "reasoning_text", "text": "thinking"}],
     }
     request = parsed(input=[reasoning])
-    assert [s.text for s in request.segments[1:]] == [f"user gave {SSN}", "thinking"]
+    assert [s.text for s in request.segments] == [f"user gave {SSN}", "thinking"]
     assert request.unscanned == {"encrypted"}
 
 
@@ -305,118 +304,40 @@ def test_item_references_and_ids_are_exempt_while_id_shaped() -> None:
     assert item(type="item_reference", id=f"msg {SSN}") == [(f"msg {SSN}", TEXT)]
 
 
+def call(kind: str, **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "status": "completed", **fields}
+
+
+EXIT = {"type": "exit", "exit_code": 0}
+CLICK = {"type": "click", "button": "left", "x": 10, "y": 20}
+IMAGE_RESULT = base64.b64encode(SSN.encode()).decode()
+
+
 @pytest.mark.parametrize(
     ("call", "scanned"),
     [
-        (
-            {
-                "type": "web_search_call",
-                "id": "ws_A",
-                "status": "completed",
-                "action": {"type": "search", "query": SSN},
-            },
-            [SSN],
-        ),
-        (
-            {"type": "file_search_call", "id": "fs_A", "status": "completed", "queries": [SSN]},
-            [f'["{SSN}"]'],
-        ),
-        (
-            {
-                "type": "computer_call",
-                "id": "cu_A",
-                "call_id": "call_A",
-                "status": "completed",
-                "pending_safety_checks": [],
-                "action": {"type": "type", "text": SSN},
-            },
-            [SSN],
-        ),
-        (
-            {
-                "type": "computer_call",
-                "id": "cu_A",
-                "call_id": "call_A",
-                "status": "completed",
-                "pending_safety_checks": [],
-                "action": {"type": "click", "button": "left", "x": 10, "y": 20},
-            },
-            [],
-        ),
-        (
-            {
-                "type": "code_interpreter_call",
-                "id": "ci_A",
-                "status": "completed",
-                "container_id": "cntr_A",
-                "code": f"print('{SSN}')",
-                "outputs": [{"type": "logs", "logs": SSN}],
-            },
-            [f"print('{SSN}')", SSN],
-        ),
-        (
-            {
-                "type": "local_shell_call",
-                "id": "lsh_A",
-                "call_id": "call_A",
-                "status": "completed",
-                "action": {"type": "exec", "command": ["echo", SSN], "env": {"SSN": SSN}},
-            },
-            [f'["echo","{SSN}"]', f'{{"SSN":"{SSN}"}}'],
-        ),
-        (
-            {
-                "type": "shell_call_output",
-                "call_id": "call_A",
-                "output": [
-                    {"stdout": SSN, "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}
-                ],
-            },
-            [SSN],
-        ),
-        (
-            {
-                "type": "apply_patch_call",
-                "call_id": "call_A",
-                "status": "completed",
-                "operation": {"type": "update_file", "path": "a.md", "diff": SSN},
-            },
-            ["a.md", SSN],
-        ),
-        (
-            {
-                "type": "mcp_call",
-                "id": "mcp_A",
-                "server_label": "crm",
-                "name": "lookup",
-                "arguments": "{}",
-                "output": SSN,
-            },
-            ["crm", "lookup", "{}", SSN],
-        ),
-        (
-            {
-                "type": "mcp_approval_response",
-                "approval_request_id": "mcpr_A",
-                "approve": True,
-                "reason": SSN,
-            },
-            [SSN],
-        ),
-        (
-            {"type": "custom_tool_call", "call_id": "call_A", "name": "sql", "input": SSN},
-            ["sql", SSN],
-        ),
-        (
-            {
-                "type": "image_generation_call",
-                "id": "ig_A",
-                "status": "completed",
-                "result": base64.b64encode(SSN.encode()).decode(),
-            },
-            [SSN],
-        ),
-    ],
+        (call("web_search_call", id="ws_A", action={"type": "search", "query": SSN}), [SSN]),
+        (call("file_search_call", id="fs_A", queries=[SSN]), [f'["{SSN}"]']),
+        (call("computer_call", id="cu_A", call_id="call_A", action={"type": "type", "text": SSN},
+              pending_safety_checks=[]), [SSN]),
+        (call("computer_call", id="cu_A", call_id="call_A", action=CLICK,
+              pending_safety_checks=[]), []),
+        (call("code_interpreter_call", id="ci_A", container_id="cntr_A", code=f"print('{SSN}')",
+              outputs=[{"type": "logs", "logs": SSN}]), [f"print('{SSN}')", SSN]),
+        (call("local_shell_call", id="lsh_A", call_id="call_A",
+              action={"type": "exec", "command": ["echo", SSN], "env": {"SSN": SSN}}),
+         [f'["echo","{SSN}"]', f'{{"SSN":"{SSN}"}}']),
+        (call("shell_call_output", call_id="call_A",
+              output=[{"stdout": SSN, "stderr": "", "outcome": EXIT}]), [SSN]),
+        (call("apply_patch_call", call_id="call_A",
+              operation={"type": "update_file", "path": "a.md", "diff": SSN}), ["a.md", SSN]),
+        (call("mcp_call", id="mcp_A", server_label="crm", name="lookup", arguments="{}",
+              output=SSN), ["crm", "lookup", "{}", SSN]),
+        (call("mcp_approval_response", approval_request_id="mcpr_A", approve=True, reason=SSN),
+         [SSN]),
+        (call("custom_tool_call", call_id="call_A", name="sql", input=SSN), ["sql", SSN]),
+        (call("image_generation_call", id="ig_A", result=IMAGE_RESULT), [SSN]),
+    ],  # fmt: skip
     ids=lambda v: v["type"] if isinstance(v, dict) else "",
 )
 def test_hosted_tool_calls_scan_their_text(call: dict[str, Any], scanned: list[str]) -> None:
@@ -445,7 +366,7 @@ def test_every_string_of_a_body_is_scanned_exempt_or_declared() -> None:
     }
     found = walk(body, RESPONSES)
     accounted = {s.text for s in found.segments} | set(found.exempt) | set(found.declared)
-    dumped = orjson.dumps(found.segments).decode()
+    dumped = "\n".join(s.text for s in found.segments)
     strings = {
         "gpt-4o",
         "be brief",

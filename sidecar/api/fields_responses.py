@@ -264,8 +264,9 @@ def _generated_image(
 SUMMARY = array(obj(free("text"), type=TYPE))
 ITEM_TEXT = free(
     "name", "namespace", "server_label", "input", "code", "queries", "revised_prompt", "reason",
-    "fingerprint",
+    "fingerprint", "pending_safety_checks", "acknowledged_safety_checks",
 )  # fmt: skip
+"""Known item fields whose values are the app's (or the model's) words: scanned."""
 ITEM = obj(
     ITEM_TEXT,
     type=TYPE,

@@ -262,8 +262,9 @@ class ResponseBuilder:
         item = self._open
         if item is None or item.kind != "function_call" or item.key != key:
             raise ValueError("arguments for a function call that is not the open one")
-        if not delta:
-            return b""
+        return self._arguments(item, delta) if delta else b""
+
+    def _arguments(self, item: _Item, delta: str) -> bytes:
         item.arguments.append(delta)
         return self._emit(
             "response.function_call_arguments.delta",
@@ -290,9 +291,7 @@ class ResponseBuilder:
         out = b""
         if item.kind == "function_call":
             if not item.arguments:  # a call without parameters: arguments are still JSON
-                self._open = item
-                out += self.arguments("{}", item.key)
-                self._open = None
+                out += self._arguments(item, "{}")
             out += self._emit(
                 "response.function_call_arguments.done",
                 {"item_id": item.id, "output_index": item.index, "arguments": "".join(item.arguments)},
@@ -321,6 +320,7 @@ class ResponseBuilder:
         """The documented `error` event for an upstream's error, with the `error` object the
         openai SDK raises on. The relay holds such an event back and relays it cleaned."""
         error = {"message": message, "type": kind, "param": None, "code": code}
+        shown = None if code is None else str(code)  # the event's code is a string
         return self._emit(
-            "error", {"code": code, "message": message, "param": None, "error": error}
+            "error", {"code": shown, "message": message, "param": None, "error": error}
         )
