@@ -304,7 +304,7 @@ def test_item_references_and_ids_are_exempt_while_id_shaped() -> None:
     assert item(type="item_reference", id=f"msg {SSN}") == [(f"msg {SSN}", TEXT)]
 
 
-def call(kind: str, **fields: Any) -> dict[str, Any]:
+def hosted(kind: str, **fields: Any) -> dict[str, Any]:
     return {"type": kind, "status": "completed", **fields}
 
 
@@ -313,32 +313,34 @@ CLICK = {"type": "click", "button": "left", "x": 10, "y": 20}
 IMAGE_RESULT = base64.b64encode(SSN.encode()).decode()
 
 
+HOSTED_CALLS = [
+    (hosted("web_search_call", id="ws_A", action={"type": "search", "query": SSN}), [SSN]),
+    (hosted("file_search_call", id="fs_A", queries=[SSN]), [f'["{SSN}"]']),
+    (hosted("computer_call", id="cu_A", call_id="call_A", action={"type": "type", "text": SSN},
+          pending_safety_checks=[]), [SSN]),
+    (hosted("computer_call", id="cu_A", call_id="call_A", action=CLICK,
+          pending_safety_checks=[]), []),
+    (hosted("code_interpreter_call", id="ci_A", container_id="cntr_A", code=f"print('{SSN}')",
+          outputs=[{"type": "logs", "logs": SSN}]), [f"print('{SSN}')", SSN]),
+    (hosted("local_shell_call", id="lsh_A", call_id="call_A",
+          action={"type": "exec", "command": ["echo", SSN], "env": {"SSN": SSN}}),
+     [f'["echo","{SSN}"]', f'{{"SSN":"{SSN}"}}']),
+    (hosted("shell_call_output", call_id="call_A",
+          output=[{"stdout": SSN, "stderr": "", "outcome": EXIT}]), [SSN]),
+    (hosted("apply_patch_call", call_id="call_A",
+          operation={"type": "update_file", "path": "a.md", "diff": SSN}), ["a.md", SSN]),
+    (hosted("mcp_call", id="mcp_A", server_label="crm", name="lookup", arguments="{}",
+          output=SSN), ["crm", "lookup", "{}", SSN]),
+    (hosted("mcp_approval_response", approval_request_id="mcpr_A", approve=True, reason=SSN),
+     [SSN]),
+    (hosted("custom_tool_call", call_id="call_A", name="sql", input=SSN), ["sql", SSN]),
+    (hosted("image_generation_call", id="ig_A", result=IMAGE_RESULT), [SSN]),
+]  # fmt: skip
+"""Hosted-tool and shell call items, and the texts their walk must scan."""
+
+
 @pytest.mark.parametrize(
-    ("call", "scanned"),
-    [
-        (call("web_search_call", id="ws_A", action={"type": "search", "query": SSN}), [SSN]),
-        (call("file_search_call", id="fs_A", queries=[SSN]), [f'["{SSN}"]']),
-        (call("computer_call", id="cu_A", call_id="call_A", action={"type": "type", "text": SSN},
-              pending_safety_checks=[]), [SSN]),
-        (call("computer_call", id="cu_A", call_id="call_A", action=CLICK,
-              pending_safety_checks=[]), []),
-        (call("code_interpreter_call", id="ci_A", container_id="cntr_A", code=f"print('{SSN}')",
-              outputs=[{"type": "logs", "logs": SSN}]), [f"print('{SSN}')", SSN]),
-        (call("local_shell_call", id="lsh_A", call_id="call_A",
-              action={"type": "exec", "command": ["echo", SSN], "env": {"SSN": SSN}}),
-         [f'["echo","{SSN}"]', f'{{"SSN":"{SSN}"}}']),
-        (call("shell_call_output", call_id="call_A",
-              output=[{"stdout": SSN, "stderr": "", "outcome": EXIT}]), [SSN]),
-        (call("apply_patch_call", call_id="call_A",
-              operation={"type": "update_file", "path": "a.md", "diff": SSN}), ["a.md", SSN]),
-        (call("mcp_call", id="mcp_A", server_label="crm", name="lookup", arguments="{}",
-              output=SSN), ["crm", "lookup", "{}", SSN]),
-        (call("mcp_approval_response", approval_request_id="mcpr_A", approve=True, reason=SSN),
-         [SSN]),
-        (call("custom_tool_call", call_id="call_A", name="sql", input=SSN), ["sql", SSN]),
-        (call("image_generation_call", id="ig_A", result=IMAGE_RESULT), [SSN]),
-    ],  # fmt: skip
-    ids=lambda v: v["type"] if isinstance(v, dict) else "",
+    ("call", "scanned"), HOSTED_CALLS, ids=lambda v: v["type"] if isinstance(v, dict) else ""
 )
 def test_hosted_tool_calls_scan_their_text(call: dict[str, Any], scanned: list[str]) -> None:
     assert [text for text, _ in item(**call)] == scanned

@@ -103,7 +103,9 @@ def _tool_output(output: Any) -> str | list[dict[str, Any]]:
         return output
     parts = content_parts(output)
     if any(p.get("type") != "input_text" for p in parts):
-        raise UnsupportedFeature("function_call_output with images or files: tool messages are text")
+        raise UnsupportedFeature(
+            "function_call_output with images or files: tool messages are text"
+        )
     return _content(parts)
 
 
@@ -242,7 +244,9 @@ class ResponsesToChat:
             fn = call.get("function") or {}
             if key not in self._calls:
                 self._calls.add(key)
-                events += out.function_call(call.get("id") or new_id("call_"), fn.get("name") or "", key)
+                events += out.function_call(
+                    call.get("id") or new_id("call_"), fn.get("name") or "", key
+                )
             events += out.arguments(fn.get("arguments") or "", key)
         return events
 

@@ -150,7 +150,11 @@ class _Item:
         }
 
     def where(self) -> dict[str, Any]:
-        return {"item_id": self.id, "output_index": self.index, "content_index": len(self.parts) - 1}
+        return {
+            "item_id": self.id,
+            "output_index": self.index,
+            "content_index": len(self.parts) - 1,
+        }
 
 
 class ResponseBuilder:
@@ -213,7 +217,8 @@ class ResponseBuilder:
         out = self.start() + self.close()
         self._open = item
         return out + self._emit(
-            "response.output_item.added", {"output_index": item.index, "item": item.shape("in_progress")}
+            "response.output_item.added",
+            {"output_index": item.index, "item": item.shape("in_progress")},
         )
 
     def text(self, delta: str, kind: str = "output_text") -> bytes:
@@ -294,7 +299,11 @@ class ResponseBuilder:
                 out += self._arguments(item, "{}")
             out += self._emit(
                 "response.function_call_arguments.done",
-                {"item_id": item.id, "output_index": item.index, "arguments": "".join(item.arguments)},
+                {
+                    "item_id": item.id,
+                    "output_index": item.index,
+                    "arguments": "".join(item.arguments),
+                },
             )
         else:
             out += self._close_part(item)

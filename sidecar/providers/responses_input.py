@@ -176,7 +176,9 @@ def function_tools(tools: Any) -> list[dict[str, Any]]:
                 f"tool of type {kind!r}: a translated route runs no hosted tools",
                 audit="a tool that is not a function (hosted, custom)",
             )
-        extra = sorted(k for k, v in tool.items() if k not in FUNCTION_TOOL_FIELDS and v is not None)
+        extra = sorted(
+            k for k, v in tool.items() if k not in FUNCTION_TOOL_FIELDS and v is not None
+        )
         if extra:
             raise UnsupportedFeature(
                 "function tool fields: " + ", ".join(extra),
@@ -199,7 +201,10 @@ def chat_tool_choice(choice: Any) -> Any:
             if tool.get("type") != "function":
                 raise UnsupportedFeature("allowed_tools naming a tool that is not a function")
             allowed.append({"type": "function", "function": {"name": tool.get("name")}})
-        return {"type": "allowed_tools", "allowed_tools": {"mode": choice["mode"], "tools": allowed}}
+        return {
+            "type": "allowed_tools",
+            "allowed_tools": {"mode": choice["mode"], "tools": allowed},
+        }
     raise UnsupportedFeature(f"tool_choice {choice!r}", audit="tool_choice of this shape")
 
 

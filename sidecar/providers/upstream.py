@@ -39,6 +39,7 @@ PATHS: dict[str, dict[str, str]] = {
         "embeddings": "/embeddings",
         "completions": "/completions",
         "messages": "/chat/completions",
+        "responses": "/responses",  # under /openai/v1, not a deployment (see `url`)
     },
     "anthropic": {
         "messages": "/messages",

@@ -1,7 +1,8 @@
 """Request-body strategies for every API the sidecar fronts, and the SDK types they obey.
 
-The generators live in `bodies_openai` and `bodies_anthropic`; this module gathers them by
-endpoint and maps each body to the SDK TypedDict it must validate against.
+The generators live in `bodies_openai`, `bodies_responses` and `bodies_anthropic`; this
+module gathers them by endpoint and maps each body to the SDK TypedDict it must validate
+against.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from openai.types import completion_create_params as legacy_params
 from openai.types.chat import completion_create_params as chat_params
 from openai.types.embedding_create_params import EmbeddingCreateParams
+from openai.types.responses import response_create_params as responses_params
 
 from tests.coverage.bodies_anthropic import (
     anthropic_betas,
@@ -26,6 +28,7 @@ from tests.coverage.bodies_anthropic import (
     anthropic_messages,
 )
 from tests.coverage.bodies_openai import openai_chat, openai_completions, openai_embeddings
+from tests.coverage.bodies_responses import openai_responses
 from tests.coverage.extras import with_extras
 
 Body = dict[str, Any]
@@ -35,6 +38,7 @@ ENDPOINTS: dict[str, Strategy] = {
     "/v1/chat/completions": openai_chat,
     "/v1/completions": openai_completions,
     "/v1/embeddings": openai_embeddings,
+    "/v1/responses": openai_responses,
     "/v1/messages": anthropic_messages,
     "/v1/messages/count_tokens": anthropic_count_tokens,
 }
@@ -51,6 +55,10 @@ _PARAMS: dict[tuple[str, bool], tuple[Any, Any]] = {
         legacy_params.CompletionCreateParamsStreaming,
     ),
     ("/v1/embeddings", False): (EmbeddingCreateParams, EmbeddingCreateParams),
+    ("/v1/responses", False): (
+        responses_params.ResponseCreateParamsNonStreaming,
+        responses_params.ResponseCreateParamsStreaming,
+    ),
     ("/v1/messages", False): (
         create_params.MessageCreateParamsNonStreaming,
         create_params.MessageCreateParamsStreaming,
@@ -86,6 +94,7 @@ __all__ = [
     "openai_chat",
     "openai_completions",
     "openai_embeddings",
+    "openai_responses",
     "sdk_params",
     "with_extras",
 ]

@@ -34,6 +34,7 @@ MODELS = {
     "/v1/chat/completions": ["gpt-4o", "openai/gpt-4o"],
     "/v1/completions": ["gpt-3.5-turbo-instruct"],
     "/v1/embeddings": ["text-embedding-3-small"],
+    "/v1/responses": ["gpt-4o", "openai/gpt-4o"],
     "/v1/messages": ["claude-sonnet-5"],
     "/v1/messages/count_tokens": ["claude-sonnet-5"],
 }
@@ -49,7 +50,8 @@ FIND = settings(SURVEY, max_examples=100, phases=[Phase.generate])
 """For `find`: the first example found will do, shrinking it would only cost time."""
 SEARCH = settings(FIND, max_examples=500)
 BASE64_PAYLOAD = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
-VERSIONED_TYPE = re.compile(r"[a-z_]+_20[0-9]{6}")
+VERSIONED_TYPE = re.compile(r"[a-z_]+_20[0-9]{6}|[a-z_]+_20[0-9]{2}_[0-9]{2}_[0-9]{2}")
+IMAGE_SIZE = re.compile(r"[0-9]{4}x[0-9]{4}")
 TOKEN_ID = re.compile(r"[0-9]{1,4}")  # logit_bias keys
 
 
@@ -124,10 +126,10 @@ def _lists(node: Any) -> list[list[Any]]:
 
 
 def _assert_safe(body: dict[str, Any]) -> None:
-    """No `@` and no run of three digits anywhere but in versioned tool types and token
-    ids: nothing a detector could take for data, even once decoded."""
+    """No `@` and no run of three digits anywhere but in versioned tool types, token ids
+    and image sizes: nothing a detector could take for data, even once decoded."""
     for value in _strings(body):
-        if VERSIONED_TYPE.fullmatch(value) or TOKEN_ID.fullmatch(value):
+        if any(p.fullmatch(value) for p in (VERSIONED_TYPE, TOKEN_ID, IMAGE_SIZE)):
             continue
         readable = _readable(value)
         assert "@" not in readable, value

@@ -55,9 +55,12 @@ async def emu() -> AsyncIterator[OpenAIEmulator]:
 @pytest.fixture
 async def client(emu: OpenAIEmulator) -> AsyncIterator[openai.AsyncOpenAI]:
     async with openai.AsyncOpenAI(
-        base_url=emu.base_url, api_key=KEY, max_retries=0, timeout=5,
-        _strict_response_validation=True,
-    ) as c:  # fmt: skip
+        base_url=emu.base_url,
+        api_key=KEY,
+        max_retries=0,
+        timeout=5,
+        _strict_response_validation=True,  # the SDK checks every body against its schema
+    ) as c:
         yield c
 
 

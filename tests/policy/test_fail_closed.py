@@ -69,6 +69,10 @@ async def test_runtime_conflict_denies(tmp_path: Path) -> None:
             ' "obligations": {"provider_preferences": []}}',
             "malformed_obligations",
         ),
+        (
+            '{"allow": true, "routes": ["a:m"], "reasons": [], "obligations": {"store": "no"}}',
+            "malformed_obligations",
+        ),
         ('["a:m"]', "undefined_decision"),
     ],
     ids=[
@@ -81,6 +85,7 @@ async def test_runtime_conflict_denies(tmp_path: Path) -> None:
         "obligations-number",
         "redact-string",
         "preferences-array",
+        "store-string",
         "not-an-object",
     ],
 )
