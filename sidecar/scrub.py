@@ -116,6 +116,10 @@ class Scrubber:
         "error", "error": {...}}`) shape, rebuilt in the same shape from its cleaned
         message and the identifiers that are safe to relay; nothing else is kept."""
         inner = obj.get("error")
+        # The Responses API's `error` event has its fields at the top level.
+        responses_event = obj.get("type") == "error" and inner is None and "message" in obj
+        if responses_event:
+            inner = obj
         if isinstance(inner, str):
             inner = {"message": inner}
         elif not isinstance(inner, Mapping):
@@ -135,6 +139,9 @@ class Scrubber:
             "type": safe.get("type", FALLBACK_TYPE),
             "message": _cap(_replace(window, spans[0], end), len(message) > end),
         }
+        if responses_event:
+            error["param"], error["code"] = safe.get("param"), safe.get("code")
+            return _responses_error_event(error, obj.get("sequence_number"))
         if obj.get("type") == "error":  # Anthropic's shape
             if "code" in safe:
                 error["code"] = safe["code"]
@@ -296,3 +303,18 @@ def _cap(text: str, cut: bool) -> str:
     if len(text) > MAX_MESSAGE:
         return text[:MAX_MESSAGE] + "…"
     return text + "…" if cut else text
+
+
+def _responses_error_event(error: dict[str, Any], sequence: Any) -> dict[str, Any]:
+    """The Responses API's `error` event from cleaned fields, with the `error` object the
+    openai SDK raises on (as the sidecar's own stream errors carry it)."""
+    event: dict[str, Any] = {
+        "type": "error",
+        "code": error["code"],
+        "message": error["message"],
+        "param": error["param"],
+        "error": error,
+    }
+    if isinstance(sequence, int) and not isinstance(sequence, bool):
+        event["sequence_number"] = sequence
+    return event

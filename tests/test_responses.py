@@ -241,3 +241,35 @@ async def test_store_obligation_holds_on_failover(make_harness: HarnessFactory) 
     assert sent(h, "openrouter") == []
     google = [r.json for r in h.upstreams["google"].received]
     assert google and all(b.get("store") is not True for b in google)
+
+
+async def test_a_stream_cut_after_its_first_event_ends_with_an_error_the_sdk_raises(
+    harness: Harness,
+) -> None:
+    from sidecar.emulators.openai import Fault
+
+    harness.upstreams["openrouter"].faults.append(Fault("cut_stream", after=3))
+    stream = await harness.client.responses.create(model="gpt-4o", input=PUBLIC_TEXT, stream=True)
+    seen: list[str] = []
+    with pytest.raises(openai.APIError) as caught:
+        async for event in stream:
+            seen.append(event.type)
+    assert seen and seen[0] == "response.created"
+    assert isinstance(caught.value.body, dict)
+    assert caught.value.body["code"] == "upstream_stream_cut"
+    assert record(harness)["outcome"]["error_code"] == "upstream_stream_cut"
+
+
+async def test_an_upstream_error_event_is_relayed_cleaned(harness: Harness) -> None:
+    from sidecar.emulators.openai import Fault
+
+    harness.upstreams["openrouter"].faults.append(Fault("stream_error"))
+    stream = await harness.client.responses.create(model="gpt-4o", input=PUBLIC_TEXT, stream=True)
+    kinds: list[str] = []
+    with pytest.raises(openai.APIError) as caught:
+        async for event in stream:
+            kinds.append(event.type)
+    assert kinds[0] == "response.created"
+    error = caught.value.body
+    assert isinstance(error, dict) and error["message"] and error["code"]
+    assert record(harness)["outcome"]["error_code"] == "upstream_error_event"

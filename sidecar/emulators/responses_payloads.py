@@ -276,7 +276,7 @@ def _item_events(emit: Callable[..., None], index: int, item: dict[str, Any], ch
         for piece in split(part["text"], chunks):
             emit("response.output_text.delta", **ids, delta=piece, logprobs=[])
         emit("response.output_text.done", **ids, text=part["text"], logprobs=[])
-        pass
+        emit("response.content_part.done", **ids, part=part)
     elif item["type"] == "function_call":
         ids = {"item_id": item["id"], **at}
         emit(

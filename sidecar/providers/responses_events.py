@@ -76,12 +76,16 @@ def responses_usage(usage: Any) -> dict[str, Any] | None:
     }
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def echo(body: dict[str, Any]) -> dict[str, Any]:
     """The request's settings as a Response reports them back. `metadata` lives only here:
     it labels the Response object, and a translated route sends it to no upstream. `store`
     is false, truthfully: a translated route keeps nothing."""
-    text = body.get("text") if isinstance(body.get("text"), dict) else {}
-    reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
+    text = _object(body.get("text"))
+    reasoning = _object(body.get("reasoning"))
     parallel = body.get("parallel_tool_calls")
     shown_text: dict[str, Any] = {"format": text.get("format") or {"type": "text"}}
     if text.get("verbosity") is not None:

@@ -331,7 +331,9 @@ def _stored(draw: Draw, rng: Rng) -> list[Body]:
 
 Turn = Callable[[Draw, Rng, Ctx], list[Body]]
 TURNS: tuple[Turn, ...] = (
-    lambda draw, rng, ctx: [message(draw, rng)],
+    lambda draw, rng, ctx: [message(draw, rng, "easy")],
+    lambda draw, rng, ctx: [message(draw, rng, "input")],
+    lambda draw, rng, ctx: [message(draw, rng, "output")],
     _function_pair,
     lambda draw, rng, ctx: [_reasoning(draw, rng)],
     _custom_pair,
@@ -344,13 +346,13 @@ TURNS: tuple[Turn, ...] = (
     lambda draw, rng, ctx: _shell_pairs(draw, rng),
     lambda draw, rng, ctx: _stored(draw, rng),
 )
-"""Messages first: hypothesis shrinks towards it, and most lists are mostly messages."""
+"""Messages first: hypothesis shrinks towards them."""
 
 
 def input_items(draw: Draw, rng: Rng, ctx: Ctx) -> list[Body]:
-    """A user message, then one to four more turns of any kind."""
+    """A user message, then up to four more turns of any kind (the count and the kinds
+    drawn with `pick`, which spreads them evenly: hypothesis alone favours the first)."""
     items = [{"role": "user", "content": phrase(rng) if draw(st.booleans()) else parts(draw, rng)}]
-    for _ in range(draw(st.integers(0, 4))):
-        turn = TURNS[0] if draw(st.booleans()) else pick(draw, TURNS)
-        items.extend(turn(draw, rng, ctx))
+    for _ in range(pick(draw, (0, 1, 2, 3, 4))):
+        items.extend(pick(draw, TURNS)(draw, rng, ctx))
     return items

@@ -104,8 +104,10 @@ def parts(draw: Draw, rng: Rng) -> list[Body]:
     return [input_part(draw, rng) for _ in range(draw(st.integers(1, 3)))]
 
 
-def _annotation(rng: Rng) -> Body:
-    kind = rng.choice(("file_citation", "url_citation", "container_file_citation", "file_path"))
+ANNOTATIONS = ("file_citation", "url_citation", "container_file_citation", "file_path")
+
+
+def _annotation(rng: Rng, kind: str) -> Body:
     if kind == "file_citation":
         return {
             "type": kind,
@@ -145,10 +147,13 @@ def _logprobs(rng: Rng) -> list[Body]:
     return [one(True) for _ in range(rng.randint(1, 2))]
 
 
-def message(draw: Draw, rng: Rng) -> Body:
-    """An easy message (string or parts, any role), an input message (parts, no assistant)
-    or an output message (an assistant's output_text and refusal parts, with an id)."""
-    kind = pick(draw, ("easy", "input", "output"))
+MESSAGES = ("easy", "input", "output")
+
+
+def message(draw: Draw, rng: Rng, kind: str) -> Body:
+    """An `easy` message (string or parts, any role), an `input` message (parts, no
+    assistant) or an `output` message (an assistant's output_text and refusal parts, with an
+    id)."""
     if kind == "output":
         content = []
         for refusal in flags(draw, draw(st.integers(1, 2))):
@@ -158,7 +163,8 @@ def message(draw: Draw, rng: Rng) -> Body:
             text: Body = {"type": "output_text", "text": phrase(rng), "annotations": []}
             annotated, scored = flags(draw, 2)
             if annotated:
-                text["annotations"] = [_annotation(rng) for _ in range(rng.randint(1, 2))]
+                kinds = rng.sample(ANNOTATIONS, rng.randint(1, len(ANNOTATIONS)))
+                text["annotations"] = [_annotation(rng, kind) for kind in kinds]
             if scored:
                 text["logprobs"] = _logprobs(rng)
             content.append(text)

@@ -296,6 +296,44 @@ EXPECTED = {
         ),
     },
     "/v1/embeddings": {"top:input", "top:encoding_format", "top:dimensions", "top:user"},
+    "/v1/responses": {
+        *(f"role:{r}" for r in ("user", "assistant", "system", "developer")),
+        *(
+            f"type:{t}"
+            for t in (
+                "input_text input_image input_file output_text refusal message function_call "
+                "function_call_output reasoning summary_text reasoning_text item_reference "
+                "compaction web_search_call file_search_call computer_call computer_call_output "
+                "computer_screenshot image_generation_call code_interpreter_call "
+                "local_shell_call local_shell_call_output shell_call shell_call_output "
+                "apply_patch_call apply_patch_call_output mcp_list_tools mcp_call "
+                "mcp_approval_request mcp_approval_response custom_tool_call "
+                "custom_tool_call_output url_citation file_citation function custom web_search "
+                "web_search_preview file_search mcp code_interpreter image_generation "
+                "computer_use_preview local_shell shell apply_patch allowed_tools grammar "
+                "json_schema json_object approximate auto container_reference"
+            ).split()
+        ),
+        *(
+            f"key:{k}"
+            for k in (
+                "server_url headers authorization connector_id require_approval allowed_tools "
+                "vector_store_ids user_location encrypted_content annotations logprobs file_data "
+                "file_url file_id image_url detail prompt_cache_breakpoint variables phase "
+                "pending_safety_checks acknowledged_safety_checks"
+            ).split()
+        ),
+        *(
+            f"top:{k}"
+            for k in (
+                "input instructions tools tool_choice parallel_tool_calls text metadata store "
+                "stream stream_options background include truncation reasoning "
+                "max_output_tokens max_tool_calls temperature top_p top_logprobs user "
+                "safety_identifier prompt_cache_key service_tier prompt_cache_retention prompt "
+                "previous_response_id conversation"
+            ).split()
+        ),
+    },
     "/v1/messages": {
         "role:user",
         "role:assistant",
