@@ -8,6 +8,7 @@ report can tell a slow proxy from a busy machine.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import statistics
 import time
@@ -34,30 +35,66 @@ def prompt(rng: random.Random, pii: bool, size: int = 4096) -> str:
     return " ".join(words)[:size]
 
 
-def chat(text: str, *, stream_events: int | None = None) -> bytes:
-    """A chat request; streamed with `stream_events` SSE events in all (role, content...,
-    finish, usage, [DONE]) when given, since the upstream sends `max_tokens` content events."""
-    body: dict[str, object] = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
-    if stream_events is not None:
-        body.update(
-            stream=True,
-            stream_options={"include_usage": True},
-            max_tokens=max(1, stream_events - 4),
-        )
-    return orjson.dumps(body)
+@dataclass(frozen=True)
+class Api:
+    """A client API the benchmark speaks. Both carry the same prompt as one user message
+    and ask the upstream for a stream of a given number of SSE events: the upstream sends
+    as many content events as the request's token limit (`limit_key`), framed by
+    `framing_events` others (see upstream.py)."""
+
+    name: str
+    path: str
+    items_key: str
+    limit_key: str
+    framing_events: int
+    stream_end: bytes
+    """What only the last event of a whole stream carries."""
+    stream_fields: tuple[tuple[str, object], ...] = ()
+
+    def body(self, text: str, *, stream_events: int | None = None) -> bytes:
+        body: dict[str, object] = {
+            "model": "gpt-4o",
+            self.items_key: [{"role": "user", "content": text}],
+        }
+        if stream_events is not None:
+            body.update(self.stream_fields, stream=True)
+            body[self.limit_key] = max(1, stream_events - self.framing_events)
+        return orjson.dumps(body)
+
+
+CHAT = Api(
+    "chat",
+    "/v1/chat/completions",
+    "messages",
+    "max_tokens",
+    4,  # role, finish, usage, [DONE]
+    b"[DONE]",
+    (("stream_options", {"include_usage": True}),),
+)
+RESPONSES = Api(
+    "responses",
+    "/v1/responses",
+    "input",
+    "max_output_tokens",
+    8,  # created, in_progress, item and part added, text done, part and item done, completed
+    b"response.completed",
+)
 
 
 @dataclass
 class Target:
     name: str
     port: int
-    path: str
     key: str
     proc: Proc | None = None
     """The process whose CPU a batch measures (None: the upstream itself)."""
+    api: Api = CHAT
+
+    def speaking(self, api: Api) -> Target:
+        return dataclasses.replace(self, api=api)
 
     def request(self, body: bytes) -> bytes:
-        return post(self.path, body, host=f"127.0.0.1:{self.port}", key=self.key)
+        return post(self.api.path, body, host=f"127.0.0.1:{self.port}", key=self.key)
 
 
 @dataclass
@@ -103,12 +140,13 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def _check(batch: Batch, stream: bool) -> None:
+def _check(batch: Batch, end: bytes | None) -> None:
+    """Non-200s and, with the `end` of a whole stream, streams cut short."""
     for r in batch.responses:
         if r.status != 200:
             batch.errors.append(f"status {r.status}: {bytes(r.body[:200])!r}")
-        elif stream and b"[DONE]" not in r.body:
-            batch.errors.append(f"stream without [DONE]: {bytes(r.body[-200:])!r}")
+        elif end is not None and end not in r.body[-400:]:
+            batch.errors.append(f"stream without {end.decode()}: {bytes(r.body[-200:])!r}")
 
 
 class _Meter:
@@ -118,12 +156,12 @@ class _Meter:
         self.cpu0 = proc.cpu() if proc else 0.0
         self.busy0 = core_busy_seconds(PROXY_CPU)
 
-    def finish(self, responses: list[Response], stream: bool) -> Batch:
+    def finish(self, responses: list[Response], end: bytes | None) -> Batch:
         wall = time.perf_counter() - self.t0
         cpu = self.proc.cpu() - self.cpu0 if self.proc else 0.0
         busy = core_busy_seconds(PROXY_CPU) - self.busy0
         batch = Batch(responses, wall, cpu, max(0.0, busy - cpu) if self.proc else 0.0)
-        _check(batch, stream)
+        _check(batch, end)
         return batch
 
 
@@ -146,7 +184,8 @@ async def run_batch(
     finally:
         for c in conns:
             c.close()
-    return meter.finish([r for r in results if r is not None], stream)
+    end = target.api.stream_end if stream else None
+    return meter.finish([r for r in results if r is not None], end)
 
 
 async def run_pairs(
@@ -168,7 +207,7 @@ async def run_pairs(
     finally:
         d_conn.close()
         t_conn.close()
-    through_batch = meter.finish(t_out, stream)
+    through_batch = meter.finish(t_out, through.api.stream_end if stream else None)
     direct_batch = Batch(d_out, through_batch.wall)
-    _check(direct_batch, stream)
+    _check(direct_batch, direct.api.stream_end if stream else None)
     return direct_batch, through_batch

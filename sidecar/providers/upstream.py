@@ -24,6 +24,8 @@ from sidecar.providers.anthropic_openai import AnthropicToOpenAI
 from sidecar.providers.base import Translator
 from sidecar.providers.openai_anthropic import OpenAIToAnthropic
 from sidecar.providers.openai_openai import OpenAIToOpenAI
+from sidecar.providers.responses_anthropic import ResponsesToAnthropic
+from sidecar.providers.responses_chat import ResponsesToChat
 from sidecar.providers.responses_native import ResponsesNative
 
 PATHS: dict[str, dict[str, str]] = {
@@ -131,9 +133,12 @@ class Upstream:
         return factory(endpoint, self.config.default_max_tokens)
 
     def _responses_translator(self, endpoint: str) -> Translator:
+        """Native where the upstream has the Responses API; else translated to what it has."""
         if self.native_responses:
             return ResponsesNative(endpoint)
-        raise UnsupportedRoute(f"no translation from the Responses API to {self.config.api}")
+        if FAMILY[self.config.api] == "anthropic":
+            return ResponsesToAnthropic(endpoint, self.config.default_max_tokens)
+        return ResponsesToChat(endpoint, self.config.default_max_tokens)
 
     def headers(
         self, key: str, stream: bool, app_headers: Mapping[str, str] | None = None

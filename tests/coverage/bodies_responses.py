@@ -231,7 +231,7 @@ def _tools(draw: Draw, rng: Rng, body: Body, ctx: Ctx) -> None:
     ctx.functions, ctx.customs = names[:split], names[split:]
     tools = [_function_tool(draw, rng, n) for n in ctx.functions]
     tools += [_custom_tool(draw, rng, n) for n in ctx.customs]
-    kinds = [pick(draw, HOSTED) for _ in range(draw(st.integers(0, 2)))]
+    kinds = [pick(draw, HOSTED) for _ in range(pick(draw, (0, 1, 2, 3)))]
     tools += [_hosted(draw, rng, kind, ctx) for kind in dict.fromkeys(kinds)]
     if not tools:
         return

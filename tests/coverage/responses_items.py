@@ -232,8 +232,8 @@ def _code_call(draw: Draw, rng: Rng) -> list[Body]:
     ]
 
 
-def _shell_pairs(draw: Draw, rng: Rng) -> list[Body]:
-    kind = pick(draw, ("local", "shell", "patch"))
+def _shell_pairs(draw: Draw, rng: Rng, kind: str) -> list[Body]:
+    """A `local` shell call, a `shell` call or a `patch`, with its output."""
     call = call_id(rng)
     if kind == "local":
         action = {
@@ -275,9 +275,9 @@ def _shell_pairs(draw: Draw, rng: Rng) -> list[Body]:
     ]
 
 
-def _mcp_items(draw: Draw, rng: Rng, ctx: Ctx) -> list[Body]:
+def _mcp_items(draw: Draw, rng: Rng, ctx: Ctx, kind: str) -> list[Body]:
+    """A server's tool `list`, a `call`, or an `approval` request and its response."""
     server = rng.choice(ctx.servers) if ctx.servers else identifier(rng)
-    kind = pick(draw, ("list", "call", "approval"))
     name = identifier(rng)
     if kind == "list":
         tool: Body = {"name": name, "input_schema": json_schema(rng)}
@@ -319,9 +319,9 @@ def _mcp_items(draw: Draw, rng: Rng, ctx: Ctx) -> list[Body]:
     return [request, response]
 
 
-def _stored(draw: Draw, rng: Rng) -> list[Body]:
+def _stored(draw: Draw, rng: Rng, reference: bool) -> list[Body]:
     """Items that point at state kept by the provider: a reference, a compaction."""
-    if draw(st.booleans()):
+    if reference:
         ref: Body = {"id": item_id(rng, "msg")}
         if draw(st.booleans()):
             ref["type"] = "item_reference"
@@ -337,22 +337,27 @@ TURNS: tuple[Turn, ...] = (
     _function_pair,
     lambda draw, rng, ctx: [_reasoning(draw, rng)],
     _custom_pair,
-    _mcp_items,
+    lambda draw, rng, ctx: _mcp_items(draw, rng, ctx, "list"),
+    lambda draw, rng, ctx: _mcp_items(draw, rng, ctx, "call"),
+    lambda draw, rng, ctx: _mcp_items(draw, rng, ctx, "approval"),
     lambda draw, rng, ctx: _web_search_call(draw, rng),
     lambda draw, rng, ctx: _file_search_call(draw, rng),
     lambda draw, rng, ctx: _computer_pair(draw, rng),
     lambda draw, rng, ctx: _image_call(draw, rng),
     lambda draw, rng, ctx: _code_call(draw, rng),
-    lambda draw, rng, ctx: _shell_pairs(draw, rng),
-    lambda draw, rng, ctx: _stored(draw, rng),
+    lambda draw, rng, ctx: _shell_pairs(draw, rng, "local"),
+    lambda draw, rng, ctx: _shell_pairs(draw, rng, "shell"),
+    lambda draw, rng, ctx: _shell_pairs(draw, rng, "patch"),
+    lambda draw, rng, ctx: _stored(draw, rng, reference=True),
+    lambda draw, rng, ctx: _stored(draw, rng, reference=False),
 )
 """Messages first: hypothesis shrinks towards them."""
 
 
 def input_items(draw: Draw, rng: Rng, ctx: Ctx) -> list[Body]:
-    """A user message, then up to four more turns of any kind (the count and the kinds
+    """A user message, then up to five more turns of any kind (the count and the kinds
     drawn with `pick`, which spreads them evenly: hypothesis alone favours the first)."""
     items = [{"role": "user", "content": phrase(rng) if draw(st.booleans()) else parts(draw, rng)}]
-    for _ in range(pick(draw, (0, 1, 2, 3, 4))):
+    for _ in range(pick(draw, (0, 1, 2, 3, 4, 5))):
         items.extend(pick(draw, TURNS)(draw, rng, ctx))
     return items

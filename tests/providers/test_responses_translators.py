@@ -5,135 +5,28 @@ accumulator, tool round trips, errors, and what a translated route must refuse."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
-import openai
 import orjson
 import pytest
-from anthropic.types import message_create_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openai.types.chat import completion_create_params
-from openai.types.responses import Response, ResponseStreamEvent
-from pydantic import TypeAdapter
+from openai.types.responses import Response
 
-from sidecar.providers.base import SSEParser, UnsupportedFeature
-from sidecar.providers.responses_anthropic import ResponsesToAnthropic
+from sidecar.providers.base import SSEParser
 from sidecar.providers.responses_chat import ResponsesToChat
-
-EVENTS: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
-CHAT_REQUEST = completion_create_params.CompletionCreateParamsNonStreaming
-ANTHROPIC_REQUEST = message_create_params.MessageCreateParamsNonStreaming
-
-TOOL = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Weather of a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    "strict": True,
-}
-# A second turn as the Agents SDK sends it: the first turn's output items replayed.
-TOOL_TURN: list[dict[str, Any]] = [
-    {"role": "developer", "content": "Answer briefly."},
-    {
-        "type": "message",
-        "role": "user",
-        "content": [
-            {"type": "input_text", "text": "Weather in Paris and Rome?"},
-            {"type": "input_image", "image_url": "https://example.com/a.png", "detail": "low"},
-        ],
-    },
-    {
-        "type": "reasoning",
-        "id": "rs_1",
-        "summary": [],
-        "content": [{"type": "reasoning_text", "text": "two cities"}],
-        "encrypted_content": "sig-1",
-    },
-    {
-        "id": "msg_1",
-        "type": "message",
-        "role": "assistant",
-        "status": "completed",
-        "content": [{"type": "output_text", "text": "Checking.", "annotations": []}],
-    },
-    {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": '{"city":"Paris"}'},
-    {"type": "function_call", "call_id": "call_2", "name": "get_weather", "arguments": '{"city":"Rome"}'},
-    {"type": "function_call_output", "call_id": "call_1", "output": "18C"},
-    {"type": "function_call_output", "call_id": "call_2", "output": [{"type": "input_text", "text": "21C"}]},
-]
-
-
-def materialize(value: Any) -> Any:
-    """pydantic validates an Iterable lazily: consuming it is what checks its items."""
-    if isinstance(value, dict):
-        return {k: materialize(v) for k, v in value.items()}
-    if isinstance(value, list | tuple) or type(value).__name__ == "ValidatorIterator":
-        return [materialize(v) for v in value]
-    return value
-
-
-def check_request_type(typed: Any, body: dict[str, Any], *, legacy: frozenset[str] = frozenset()) -> None:
-    known = typed.__required_keys__ | typed.__optional_keys__ | {"stream"} | legacy
-    assert set(body) <= known, set(body) - known
-    materialize(TypeAdapter(typed).validate_python(body))
-
-
-def parse_events(raw: bytes) -> list[dict[str, Any]]:
-    """Every event parsed by the SDK's event union, its name its type, in sequence."""
-    events = []
-    for name, data in SSEParser().feed(raw):
-        event = orjson.loads(data)
-        assert name == event["type"]
-        EVENTS.validate_python(event)
-        events.append(event)
-    assert [e["sequence_number"] for e in events] == list(range(len(events)))
-    return events
-
-
-def check_order(events: list[dict[str, Any]]) -> None:
-    """created, in_progress, then each item from added to done before the next, then the end."""
-    kinds = [e["type"] for e in events]
-    assert kinds[:2] == ["response.created", "response.in_progress"]
-    assert kinds[-1] in ("response.completed", "response.incomplete")
-    current = -1
-    for event in events[2:-1]:
-        if event["type"] == "response.output_item.added":
-            assert event["output_index"] == current + 1
-            current = event["output_index"]
-        assert event.get("output_index", current) == current
-    assert events[-2]["type"] == "response.output_item.done"
-    final = events[-1]["response"]
-    assert len(final["output"]) == current + 1
-    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
-    assert done == final["output"]
-
-
-def feed(translator: Any, raw: bytes, cuts: list[int]) -> bytes:
-    points = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
-    out = b"".join(translator.response_chunk(raw[a:b]) for a, b in zip(points, points[1:], strict=False))
-    return out + translator.response_end()
-
-
-def sdk_client(body: bytes, content_type: str) -> openai.OpenAI:
-    """An openai client whose transport answers with `body`: no network at all."""
-    transport = httpx.MockTransport(
-        lambda request: httpx.Response(200, headers={"content-type": content_type}, content=body)
-    )
-    return openai.OpenAI(
-        api_key="k", base_url="http://sidecar.test/v1", http_client=httpx.Client(transport=transport)
-    )
-
-
-def sdk_stream(raw: bytes) -> tuple[list[str], Response]:
-    """The events through `client.responses.stream`, whose accumulator rebuilds the
-    Response from the deltas and fails on events that do not fit together."""
-    with sdk_client(raw, "text/event-stream").responses.stream(model="m", input="x") as stream:
-        kinds = [event.type for event in stream]
-        return kinds, stream.get_final_response()
-
+from tests.providers.responses_support import (
+    CHAT_REQUEST,
+    EVENTS,
+    TOOL,
+    TOOL_TURN,
+    check_order,
+    check_request_type,
+    feed,
+    parse_events,
+    sdk_client,
+    sdk_stream,
+)
 
 # ---- Chat Completions upstream --------------------------------------------------------
 
@@ -150,8 +43,16 @@ CHAT_ANSWER = {
                 "content": "Let me look.",
                 "reasoning_content": "needs a tool",
                 "tool_calls": [
-                    {"id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
-                    {"id": "call_b", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}},
+                    {
+                        "id": "call_a",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    },
+                    {
+                        "id": "call_b",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'},
+                    },
                 ],
             },
             "finish_reason": "tool_calls",
@@ -169,7 +70,13 @@ CHAT_ANSWER = {
 
 def chat_chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
     choice = {"index": 0, "delta": delta, "finish_reason": finish}
-    return {"id": "c1", "object": "chat.completion.chunk", "model": "g", "choices": [choice], **extra}
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "model": "g",
+        "choices": [choice],
+        **extra,
+    }
 
 
 def chat_sse(chunks: list[dict[str, Any]], done: bool = True) -> bytes:
@@ -184,19 +91,48 @@ CHAT_STREAM = chat_sse(
         chat_chunk({"reasoning_content": "a tool"}),
         chat_chunk({"content": "Let "}),
         chat_chunk({"content": "me look."}),
-        chat_chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
+        chat_chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_a",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": ""},
+                    }
+                ]
+            }
+        ),
         chat_chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]}),
         chat_chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]}),
-        chat_chunk({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}}]}),
+        chat_chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 1,
+                        "id": "call_b",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'},
+                    }
+                ]
+            }
+        ),
         chat_chunk({}, "tool_calls"),
-        {"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": CHAT_ANSWER["usage"]},
+        {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "choices": [],
+            "usage": CHAT_ANSWER["usage"],
+        },
     ]
 )
 
 
 def chat_translator(body: dict[str, Any] | None = None) -> tuple[ResponsesToChat, dict[str, Any]]:
     translator = ResponsesToChat("responses", 4096)
-    sent = translator.request_body(body or {"model": "app-model", "input": "hi", "tools": [TOOL]}, "gemini-2.5-flash")
+    sent = translator.request_body(
+        body or {"model": "app-model", "input": "hi", "tools": [TOOL]}, "gemini-2.5-flash"
+    )
     return translator, sent
 
 
@@ -208,7 +144,15 @@ def test_chat_request_maps_every_translated_field() -> None:
         "tools": [TOOL],
         "tool_choice": {"type": "function", "name": "get_weather"},
         "parallel_tool_calls": False,
-        "text": {"format": {"type": "json_schema", "name": "w", "schema": {"type": "object"}, "strict": True}, "verbosity": "low"},
+        "text": {
+            "format": {
+                "type": "json_schema",
+                "name": "w",
+                "schema": {"type": "object"},
+                "strict": True,
+            },
+            "verbosity": "low",
+        },
         "max_output_tokens": 500,
         "temperature": 0.3,
         "top_p": 0.9,
@@ -231,72 +175,137 @@ def test_chat_request_maps_every_translated_field() -> None:
             "role": "user",
             "content": [
                 {"type": "text", "text": "Weather in Paris and Rome?"},
-                {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "https://example.com/a.png", "detail": "low"},
+                },
             ],
         },
         {
             "role": "assistant",
             "content": "Checking.",
             "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
-                {"id": "call_2", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}},
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                },
+                {
+                    "id": "call_2",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'},
+                },
             ],
         },
         {"role": "tool", "tool_call_id": "call_1", "content": "18C"},
         {"role": "tool", "tool_call_id": "call_2", "content": "21C"},
     ]
     assert sent["model"] == "gemini-2.5-flash"
-    assert sent["tools"] == [{"type": "function", "function": {k: TOOL[k] for k in ("name", "description", "parameters", "strict")}}]
+    assert sent["tools"] == [
+        {
+            "type": "function",
+            "function": {k: TOOL[k] for k in ("name", "description", "parameters", "strict")},
+        }
+    ]
     assert sent["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
     assert sent["parallel_tool_calls"] is False
-    assert sent["response_format"] == {"type": "json_schema", "json_schema": {"name": "w", "schema": {"type": "object"}, "strict": True}}
+    assert sent["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "w", "schema": {"type": "object"}, "strict": True},
+    }
     assert (sent["verbosity"], sent["reasoning_effort"], sent["max_tokens"]) == ("low", "low", 500)
-    assert (sent["user"], sent["safety_identifier"], sent["prompt_cache_key"]) == ("u-1", "s-1", "k")
+    assert (sent["user"], sent["safety_identifier"], sent["prompt_cache_key"]) == (
+        "u-1",
+        "s-1",
+        "k",
+    )
     assert sent["stream_options"] == {"include_usage": True}
     assert not {"store", "metadata", "include", "input", "instructions"} & set(sent)
 
 
 def test_chat_request_files_json_object_and_allowed_tools() -> None:
-    pdf = {"type": "input_file", "file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.pdf"}
+    pdf = {
+        "type": "input_file",
+        "file_data": "data:application/pdf;base64,JVBERi0=",
+        "filename": "a.pdf",
+    }
     sent = chat_translator(
         {
             "model": "m",
             "input": [{"role": "user", "content": [pdf]}],
             "tools": [TOOL],
-            "tool_choice": {"type": "allowed_tools", "mode": "required", "tools": [{"type": "function", "name": "get_weather"}]},
+            "tool_choice": {
+                "type": "allowed_tools",
+                "mode": "required",
+                "tools": [{"type": "function", "name": "get_weather"}],
+            },
             "text": {"format": {"type": "json_object"}},
         }
     )[1]
     check_request_type(CHAT_REQUEST, sent)
-    assert sent["messages"][0]["content"] == [{"type": "file", "file": {"file_data": pdf["file_data"], "filename": "a.pdf"}}]
-    assert sent["tool_choice"]["allowed_tools"]["tools"] == [{"type": "function", "function": {"name": "get_weather"}}]
+    assert sent["messages"][0]["content"] == [
+        {"type": "file", "file": {"file_data": pdf["file_data"], "filename": "a.pdf"}}
+    ]
+    assert sent["tool_choice"]["allowed_tools"]["tools"] == [
+        {"type": "function", "function": {"name": "get_weather"}}
+    ]
     assert sent["response_format"] == {"type": "json_object"}
     assert "max_tokens" not in sent and "stream" not in sent
 
 
 def test_chat_whole_answer_is_a_valid_response() -> None:
-    translator, _ = chat_translator({"model": "m", "input": "hi", "tools": [TOOL], "metadata": {"a": "b"}})
+    translator, _ = chat_translator(
+        {"model": "m", "input": "hi", "tools": [TOOL], "metadata": {"a": "b"}}
+    )
     body = translator.response_body(orjson.dumps(CHAT_ANSWER))
     response = Response.model_validate(orjson.loads(body))
     assert response.id.startswith("resp_") and response.status == "completed"
     assert response.model == "gemini-2.5-flash" and response.metadata == {"a": "b"}
-    assert [item.type for item in response.output] == ["reasoning", "message", "function_call", "function_call"]
+    assert [item.type for item in response.output] == [
+        "reasoning",
+        "message",
+        "function_call",
+        "function_call",
+    ]
     assert response.output_text == "Let me look."
     calls = [(c.call_id, c.name, c.arguments) for c in response.output if c.type == "function_call"]
-    assert calls == [("call_a", "get_weather", '{"city":"Paris"}'), ("call_b", "get_weather", '{"city":"Rome"}')]
-    assert all(c.id and c.id.startswith("fc_") for c in response.output if c.type == "function_call")
+    assert calls == [
+        ("call_a", "get_weather", '{"city":"Paris"}'),
+        ("call_b", "get_weather", '{"city":"Rome"}'),
+    ]
+    assert all(
+        c.id and c.id.startswith("fc_") for c in response.output if c.type == "function_call"
+    )
     assert response.usage is not None
-    assert (response.usage.input_tokens, response.usage.output_tokens, response.usage.total_tokens) == (100, 30, 130)
+    assert (
+        response.usage.input_tokens,
+        response.usage.output_tokens,
+        response.usage.total_tokens,
+    ) == (100, 30, 130)
     assert response.usage.input_tokens_details.cached_tokens == 40
     assert response.usage.output_tokens_details.reasoning_tokens == 12
     assert translator.complete
-    assert translator.usage.to_dict() == {"prompt_tokens": 100, "completion_tokens": 30, "total_tokens": 130, "cached_tokens": 40, "reasoning_tokens": 12}
+    assert translator.usage.to_dict() == {
+        "prompt_tokens": 100,
+        "completion_tokens": 30,
+        "total_tokens": 130,
+        "cached_tokens": 40,
+        "reasoning_tokens": 12,
+    }
     via_sdk = sdk_client(body, "application/json").responses.create(model="m", input="hi")
     assert via_sdk.output_text == "Let me look."
 
 
 def test_chat_answer_cut_by_max_tokens_is_incomplete() -> None:
-    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Par"}, "finish_reason": "length"}]}
+    answer = {
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Par"},
+                "finish_reason": "length",
+            }
+        ]
+    }
     translator, _ = chat_translator()
     response = Response.model_validate(orjson.loads(translator.response_body(orjson.dumps(answer))))
     assert response.status == "incomplete" and response.incomplete_details is not None
@@ -326,16 +335,29 @@ def test_chat_stream_in_any_split_is_the_whole_answer(cuts: list[int]) -> None:
 def test_chat_stream_through_the_sdk_accumulator() -> None:
     translator, _ = chat_translator()
     kinds, final = sdk_stream(translator.response_chunk(CHAT_STREAM))
-    assert kinds[:4] == ["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]
-    assert "response.reasoning_text.delta" in kinds and "response.function_call_arguments.done" in kinds
+    assert kinds[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert (
+        "response.reasoning_text.delta" in kinds
+        and "response.function_call_arguments.done" in kinds
+    )
     assert final.output_text == "Let me look."
-    assert [o.arguments for o in final.output if o.type == "function_call"] == ['{"city":"Paris"}', '{"city":"Rome"}']
+    assert [o.arguments for o in final.output if o.type == "function_call"] == [
+        '{"city":"Paris"}',
+        '{"city":"Rome"}',
+    ]
     assert translator.usage.to_dict() is not None and translator.usage.prompt_tokens == 100
 
 
 def test_chat_stream_is_complete_only_at_done() -> None:
     translator, _ = chat_translator()
-    out = translator.response_chunk(chat_sse([chat_chunk({"content": "Hi"}), chat_chunk({}, "length")], done=False))
+    out = translator.response_chunk(
+        chat_sse([chat_chunk({"content": "Hi"}), chat_chunk({}, "length")], done=False)
+    )
     assert not translator.complete and b"response.completed" not in out
     out += translator.response_chunk(b"data: [DONE]\n\n")
     events = parse_events(out)
@@ -349,22 +371,48 @@ def test_chat_stream_error_and_interleaved_calls() -> None:
     error = {"error": {"message": "quota", "type": "rate_limit_error", "code": 429}}
     out = translator.response_chunk(b"data: " + orjson.dumps(error) + b"\n\n")
     assert translator.complete
-    (name, data), = SSEParser().feed(out)
+    ((name, data),) = SSEParser().feed(out)
     event = orjson.loads(data)
     assert name == "error" and event["error"]["message"] == "quota"
     EVENTS.validate_python(event)
     translator, _ = chat_translator()
     call = {"type": "function", "function": {"name": "f", "arguments": ""}}
-    translator.response_chunk(chat_sse([chat_chunk({"tool_calls": [{"index": 0, "id": "a", **call}, {"index": 1, "id": "b", **call}]})], done=False))
+    translator.response_chunk(
+        chat_sse(
+            [
+                chat_chunk(
+                    {
+                        "tool_calls": [
+                            {"index": 0, "id": "a", **call},
+                            {"index": 1, "id": "b", **call},
+                        ]
+                    }
+                )
+            ],
+            done=False,
+        )
+    )
     with pytest.raises(ValueError):  # the relay turns it into a malformed-stream error
-        translator.response_chunk(chat_sse([chat_chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]})], done=False))
+        translator.response_chunk(
+            chat_sse(
+                [chat_chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]})],
+                done=False,
+            )
+        )
 
 
 def test_chat_errors_in_openais_format() -> None:
     translator = ResponsesToChat("responses", 1)
-    openai_error = {"error": {"message": "bad", "type": "invalid_request_error", "param": "x", "code": "c"}}
+    openai_error = {
+        "error": {"message": "bad", "type": "invalid_request_error", "param": "x", "code": "c"}
+    }
     assert orjson.loads(translator.error(400, orjson.dumps(openai_error))[1]) == openai_error
     gemini = [{"error": {"code": 400, "message": "Invalid value", "status": "INVALID_ARGUMENT"}}]
     status, body = translator.error(400, orjson.dumps(gemini))
-    assert status == 400 and orjson.loads(body)["error"] == {"message": "Invalid value", "type": "invalid_request_error", "param": None, "code": 400}
+    assert status == 400 and orjson.loads(body)["error"] == {
+        "message": "Invalid value",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": 400,
+    }
     assert orjson.loads(translator.error(502, b"<html>")[1])["error"]["type"] == "api_error"

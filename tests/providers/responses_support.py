@@ -1,0 +1,158 @@
+"""What the Responses translator tests share: the SDK types the translated bodies must
+satisfy, a stream parser that checks every event against the openai SDK's event union and
+the documented order, and an openai client answered in-process (no network)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx2
+import openai
+import orjson
+from anthropic.types import message_create_params
+from openai.types.chat import completion_create_params
+from openai.types.responses import Response, ResponseStreamEvent
+from pydantic import TypeAdapter
+
+from sidecar.providers.base import SSEParser
+
+EVENTS: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
+CHAT_REQUEST = (
+    completion_create_params.CompletionCreateParamsNonStreaming,
+    completion_create_params.CompletionCreateParamsStreaming,
+)
+ANTHROPIC_REQUEST = (
+    message_create_params.MessageCreateParamsNonStreaming,
+    message_create_params.MessageCreateParamsStreaming,
+)
+"""A target's request types, without and with `stream`."""
+
+TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather of a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    "strict": True,
+}
+# A second turn as the Agents SDK sends it: the first turn's output items replayed.
+TOOL_TURN: list[dict[str, Any]] = [
+    {"role": "developer", "content": "Answer briefly."},
+    {
+        "type": "message",
+        "role": "user",
+        "content": [
+            {"type": "input_text", "text": "Weather in Paris and Rome?"},
+            {"type": "input_image", "image_url": "https://example.com/a.png", "detail": "low"},
+        ],
+    },
+    {
+        "type": "reasoning",
+        "id": "rs_1",
+        "summary": [],
+        "content": [{"type": "reasoning_text", "text": "two cities"}],
+        "encrypted_content": "sig-1",
+    },
+    {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": "Checking.", "annotations": []}],
+    },
+    {
+        "type": "function_call",
+        "call_id": "call_1",
+        "name": "get_weather",
+        "arguments": '{"city":"Paris"}',
+    },
+    {
+        "type": "function_call",
+        "call_id": "call_2",
+        "name": "get_weather",
+        "arguments": '{"city":"Rome"}',
+    },
+    {"type": "function_call_output", "call_id": "call_1", "output": "18C"},
+    {
+        "type": "function_call_output",
+        "call_id": "call_2",
+        "output": [{"type": "input_text", "text": "21C"}],
+    },
+]
+
+
+def materialize(value: Any) -> Any:
+    """pydantic validates an Iterable lazily: consuming it is what checks its items."""
+    if isinstance(value, dict):
+        return {k: materialize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple) or type(value).__name__ == "ValidatorIterator":
+        return [materialize(v) for v in value]
+    return value
+
+
+def check_request_type(
+    types: tuple[Any, Any], body: dict[str, Any], *, legacy: frozenset[str] = frozenset()
+) -> None:
+    """`body` is of the target SDK's request type: its top-level keys are known (`legacy`:
+    fields the target's API still takes that this SDK no longer lists), and every value,
+    however deep, validates."""
+    typed = types[1] if body.get("stream") else types[0]
+    known = typed.__required_keys__ | typed.__optional_keys__ | legacy
+    assert set(body) <= known, set(body) - known
+    materialize(TypeAdapter(typed).validate_python(body))
+
+
+def parse_events(raw: bytes) -> list[dict[str, Any]]:
+    """Every event parsed by the SDK's event union, its name its type, in sequence."""
+    events = []
+    for name, data in SSEParser().feed(raw):
+        event = orjson.loads(data)
+        assert name == event["type"]
+        EVENTS.validate_python(event)
+        events.append(event)
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    return events
+
+
+def check_order(events: list[dict[str, Any]]) -> None:
+    """created, in_progress, then each item from added to done before the next, then the end."""
+    kinds = [e["type"] for e in events]
+    assert kinds[:2] == ["response.created", "response.in_progress"]
+    assert kinds[-1] in ("response.completed", "response.incomplete")
+    current = -1
+    for event in events[2:-1]:
+        if event["type"] == "response.output_item.added":
+            assert event["output_index"] == current + 1
+            current = event["output_index"]
+        assert event.get("output_index", current) == current
+    assert events[-2]["type"] == "response.output_item.done"
+    final = events[-1]["response"]
+    assert len(final["output"]) == current + 1
+    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert done == final["output"]
+
+
+def feed(translator: Any, raw: bytes, cuts: list[int]) -> bytes:
+    points = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
+    out = b"".join(translator.response_chunk(raw[a:b]) for a, b in itertools.pairwise(points))
+    return out + translator.response_end()
+
+
+def sdk_client(body: bytes, content_type: str) -> openai.OpenAI:
+    """An openai client whose transport answers with `body`: no network at all."""
+    transport = httpx2.MockTransport(
+        lambda request: httpx2.Response(200, headers={"content-type": content_type}, content=body)
+    )
+    return openai.OpenAI(
+        api_key="k",
+        base_url="http://sidecar.test/v1",
+        http_client=httpx2.Client(transport=transport),
+    )
+
+
+def sdk_stream(raw: bytes) -> tuple[list[str], Response]:
+    """The events through `client.responses.stream`, whose accumulator rebuilds the
+    Response from the deltas and fails on events that do not fit together."""
+    with sdk_client(raw, "text/event-stream").responses.stream(model="m", input="x") as stream:
+        kinds = [event.type for event in stream]
+        return kinds, stream.get_final_response()
