@@ -57,27 +57,28 @@ class Api:
             self.items_key: [{"role": "user", "content": text}],
         }
         if stream_events is not None:
-            body.update(self.stream_fields, stream=True)
+            body["stream"] = True
+            body.update(self.stream_fields)
             body[self.limit_key] = max(1, stream_events - self.framing_events)
         return orjson.dumps(body)
 
 
 CHAT = Api(
-    "chat",
-    "/v1/chat/completions",
-    "messages",
-    "max_tokens",
-    4,  # role, finish, usage, [DONE]
-    b"[DONE]",
-    (("stream_options", {"include_usage": True}),),
+    name="chat",
+    path="/v1/chat/completions",
+    items_key="messages",
+    limit_key="max_tokens",
+    framing_events=4,  # role, finish, usage, [DONE]
+    stream_end=b"[DONE]",
+    stream_fields=(("stream_options", {"include_usage": True}),),
 )
 RESPONSES = Api(
-    "responses",
-    "/v1/responses",
-    "input",
-    "max_output_tokens",
-    8,  # created, in_progress, item and part added, text done, part and item done, completed
-    b"response.completed",
+    name="responses",
+    path="/v1/responses",
+    items_key="input",  # the item-list form, as agents send it
+    limit_key="max_output_tokens",
+    framing_events=8,  # created, in_progress, 2 added, text done, 2 done, completed
+    stream_end=b"response.completed",
 )
 
 
@@ -145,7 +146,7 @@ def _check(batch: Batch, end: bytes | None) -> None:
     for r in batch.responses:
         if r.status != 200:
             batch.errors.append(f"status {r.status}: {bytes(r.body[:200])!r}")
-        elif end is not None and end not in r.body[-400:]:
+        elif end is not None and end not in r.body:
             batch.errors.append(f"stream without {end.decode()}: {bytes(r.body[-200:])!r}")
 
 

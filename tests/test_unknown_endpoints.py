@@ -38,9 +38,12 @@ async def test_openai_images_generate_is_not_forwarded(harness: Harness) -> None
     assert harness.metric(REJECTED, reason="unknown_endpoint") == 1
 
 
-async def test_openai_responses_create_is_not_forwarded(harness: Harness) -> None:
+async def test_openai_conversations_create_is_not_forwarded(harness: Harness) -> None:
+    """The Responses API is served; its companion Conversations API is not."""
     with pytest.raises(openai.NotFoundError) as caught:
-        await harness.client.responses.create(model="gpt-4o", input=f"SSN {SSN}")
+        await harness.client.conversations.create(
+            items=[{"type": "message", "role": "user", "content": f"SSN {SSN}"}]
+        )
     openai_shape(caught.value.body)
     nothing_forwarded(harness)
 

@@ -217,13 +217,13 @@ class ResponseBuilder:
             "response.in_progress", snapshot
         )
 
-    def _add(self, item: _Item) -> bytes:
+    def _add(self, kind: str, **attrs: Any) -> tuple[bytes, _Item]:
+        """Closes the open item and opens one of `kind`, the next in `output`."""
         out = self.start() + self.close()
+        item = _Item(kind, len(self.output), new_id(ITEM_IDS[kind]), **attrs)
         self._open = item
-        return out + self._emit(
-            "response.output_item.added",
-            {"output_index": item.index, "item": item.shape("in_progress")},
-        )
+        added = {"output_index": item.index, "item": item.shape("in_progress")}
+        return out + self._emit("response.output_item.added", added), item
 
     def text(self, delta: str, kind: str = "output_text") -> bytes:
         """More text of a part (`output_text`, `refusal` or `reasoning_text`); an empty
@@ -232,8 +232,7 @@ class ResponseBuilder:
         out = b""
         item = self._open
         if item is None or item.kind != item_kind:
-            item = _Item(item_kind, len(self.output), new_id(ITEM_IDS[item_kind]))
-            out += self._add(item)
+            out, item = self._add(item_kind)
         if not item.parts or item.parts[-1][0] != kind:
             out += self._close_part(item)
             item.parts.append((kind, []))
@@ -255,15 +254,7 @@ class ResponseBuilder:
             self._open.encrypted = (self._open.encrypted or "") + signature
 
     def function_call(self, call_id: str, name: str, key: Any) -> bytes:
-        item = _Item(
-            "function_call",
-            len(self.output),
-            new_id(ITEM_IDS["function_call"]),
-            key=key,
-            call_id=call_id,
-            name=name,
-        )
-        return self._add(item)
+        return self._add("function_call", key=key, call_id=call_id, name=name)[0]
 
     def arguments(self, delta: str, key: Any) -> bytes:
         """More arguments of the open function call. Arguments for any other call (an

@@ -334,6 +334,7 @@ TURNS: tuple[Turn, ...] = (
     lambda draw, rng, ctx: [message(draw, rng, "easy")],
     lambda draw, rng, ctx: [message(draw, rng, "input")],
     lambda draw, rng, ctx: [message(draw, rng, "output")],
+    lambda draw, rng, ctx: [message(draw, rng, "output")],
     _function_pair,
     lambda draw, rng, ctx: [_reasoning(draw, rng)],
     _custom_pair,
@@ -351,7 +352,8 @@ TURNS: tuple[Turn, ...] = (
     lambda draw, rng, ctx: _stored(draw, rng, reference=True),
     lambda draw, rng, ctx: _stored(draw, rng, reference=False),
 )
-"""Messages first: hypothesis shrinks towards them."""
+"""Messages first: hypothesis shrinks towards them. The model's own output messages come
+twice: agents replay them every turn, with their annotations."""
 
 
 def input_items(draw: Draw, rng: Rng, ctx: Ctx) -> list[Body]:

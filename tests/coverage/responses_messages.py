@@ -161,11 +161,10 @@ def message(draw: Draw, rng: Rng, kind: str) -> Body:
                 content.append({"type": "refusal", "refusal": phrase(rng)})
                 continue
             text: Body = {"type": "output_text", "text": phrase(rng), "annotations": []}
-            annotated, scored = flags(draw, 2)
-            if annotated:
+            if not one_in(draw, 3):
                 kinds = rng.sample(ANNOTATIONS, rng.randint(1, len(ANNOTATIONS)))
                 text["annotations"] = [_annotation(rng, kind) for kind in kinds]
-            if scored:
+            if one_in(draw, 2):
                 text["logprobs"] = _logprobs(rng)
             content.append(text)
         message: Body = {

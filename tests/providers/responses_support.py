@@ -99,7 +99,8 @@ def check_request_type(
     typed = types[1] if body.get("stream") else types[0]
     known = typed.__required_keys__ | typed.__optional_keys__ | legacy
     assert set(body) <= known, set(body) - known
-    materialize(TypeAdapter(typed).validate_python(body))
+    adapter = TypeAdapter(typed)  # alive while the lazy iterators it made are consumed
+    materialize(adapter.validate_python(body))
 
 
 def parse_events(raw: bytes) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.responses import Response
 
-from sidecar.providers.base import SSEParser
+from sidecar.providers.base import SSEParser, UnsupportedFeature
+from sidecar.providers.responses_anthropic import ResponsesToAnthropic
 from sidecar.providers.responses_chat import ResponsesToChat
 from tests.providers.responses_support import (
     CHAT_REQUEST,
@@ -416,3 +417,81 @@ def test_chat_errors_in_openais_format() -> None:
         "code": 400,
     }
     assert orjson.loads(translator.error(502, b"<html>")[1])["error"]["type"] == "api_error"
+
+
+# ---- what both translated routes refuse -------------------------------------------------
+
+TRANSLATORS = [ResponsesToChat, ResponsesToAnthropic]
+REFUSED = [
+    ({"previous_response_id": "resp_1"}, "previous_response_id"),
+    ({"conversation": "conv_1"}, "conversation"),
+    ({"prompt": {"id": "pmpt_1"}}, "prompt"),
+    ({"background": True}, "background"),
+    ({"tools": [{"type": "web_search"}]}, "tool of type"),
+    ({"tools": [{"type": "file_search", "vector_store_ids": ["vs_1"]}]}, "tool of type"),
+    ({"tools": [{"type": "mcp", "server_label": "x", "server_url": "https://m"}]}, "tool of type"),
+    ({"tools": [{"type": "code_interpreter", "container": {"type": "auto"}}]}, "tool of type"),
+    ({"tools": [{"type": "computer_use_preview", "display_width": 1}]}, "tool of type"),
+    ({"tools": [{**TOOL, "defer_loading": True}]}, "function tool fields"),
+    ({"tool_choice": {"type": "web_search_preview"}, "tools": [TOOL]}, "tool_choice"),
+    ({"include": ["message.output_text.logprobs"]}, "include"),
+    ({"include": ["file_search_call.results"]}, "include"),
+    ({"truncation": "auto"}, "truncation"),
+    ({"reasoning": {"effort": "low", "summary": "auto"}}, "reasoning options"),
+    ({"service_tier": "flex"}, "cannot express: service_tier"),
+    ({"top_logprobs": 2}, "cannot express: top_logprobs"),
+    ({"text": {"format": {"type": "grammar"}}}, "text.format"),
+    ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "item_reference"),
+    ({"input": [{"type": "computer_call_output", "call_id": "c"}]}, "input items of type"),
+    (
+        {"input": [{"role": "user", "content": [{"type": "input_image", "file_id": "file-1"}]}]},
+        "file_id",
+    ),
+    (
+        {"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "file-1"}]}]},
+        "input_file",
+    ),
+    (
+        {
+            "input": [
+                {"role": "system", "content": [{"type": "input_image", "image_url": "https://x"}]}
+            ]
+        },
+        "system content part",
+    ),
+]
+
+
+@pytest.mark.parametrize("translator", TRANSLATORS)
+@pytest.mark.parametrize(("extra", "reason"), REFUSED)
+def test_what_a_translated_route_cannot_serve_skips_it(
+    translator: Any, extra: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(UnsupportedFeature) as caught:
+        translator("responses", 1024).request_body({"model": "m", "input": "hi", **extra}, "up")
+    assert reason in str(caught.value)
+
+
+def test_audit_reasons_carry_no_app_values() -> None:
+    body = {"model": "m", "input": "hi", "my_secret_field_4111111111111111": 1}
+    with pytest.raises(UnsupportedFeature) as caught:
+        ResponsesToChat("responses", 1).request_body(body, "up")
+    assert "4111" not in caught.value.audit and "1 other field(s)" in caught.value.audit
+    kind = {"model": "m", "input": [{"type": "x-4111111111111111"}]}
+    with pytest.raises(UnsupportedFeature) as caught:
+        ResponsesToAnthropic("responses", 1).request_body(kind, "up")
+    assert "4111" not in caught.value.audit
+
+
+@pytest.mark.parametrize("translator", TRANSLATORS)
+def test_only_the_responses_endpoint(translator: Any) -> None:
+    with pytest.raises(UnsupportedFeature):
+        translator("chat_completions", 1)
+
+
+def test_the_request_type_check_can_fail() -> None:
+    with pytest.raises(AssertionError):
+        check_request_type(CHAT_REQUEST, {"model": "m", "messages": [], "input": "x"})
+    with pytest.raises(ValueError):
+        bad = {"role": "user", "content": [{"type": "input_text", "text": "x"}]}
+        check_request_type(CHAT_REQUEST, {"model": "m", "messages": [bad]})
