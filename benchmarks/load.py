@@ -12,7 +12,10 @@ measures for every proxy:
 - CPU seconds per request of the proxy process (from /proc), at every concurrency;
 - streaming: added time to first byte, CPU per streamed chunk (the CPU difference between
   long and short streams, divided by the extra chunks) and streams per CPU-second;
-- RSS after the load (and peak), and start-up time from spawn to a ready endpoint.
+- RSS after the load (and peak), and start-up time from spawn to a ready endpoint;
+- for the sidecar, Responses API requests (`POST /v1/responses`, a native route) next to
+  chat completions: added latency at p50 and p99 and CPU per request at concurrency 1,
+  non-streamed and streamed, and the ratio Responses / chat of each.
 
 JSON goes to stdout, a Markdown table to stderr. Not a test: numbers depend on the machine,
 and on a shared machine `foreign_cpu_share` says how much else ran on the proxy's core.
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from loadgen import Batch, Target, chat, prompt, run_batch, run_pairs, summary
+from loadgen import CHAT, RESPONSES, Api, Batch, Target, prompt, run_batch, run_pairs, summary
 from peer import MASTER_KEY, PeerUnavailable, ensure_litellm, start_litellm
 from procs import (
     Proc,
@@ -48,22 +51,30 @@ from procs import (
     start_upstream,
 )
 from rawhttp import loop_factory
-from report import evaluate, table
+from report import API_FIGURES, evaluate, table
 
 SIZES = {
-    "full": {"c1": 1000, "c16": 3000, "c64": 6000, "ttfb": 300, "short": 256, "long": 96},
-    "quick": {"c1": 300, "c16": 800, "c64": 2000, "ttfb": 100, "short": 96, "long": 32},
+    "full": {"c1": 1000, "c16": 3000, "c64": 6000, "ttfb": 300, "short": 256, "long": 96}
+    | {"api_c1": 1000, "api_stream": 300},
+    "quick": {"c1": 300, "c16": 800, "c64": 2000, "ttfb": 100, "short": 96, "long": 32}
+    | {"api_c1": 400, "api_stream": 96},
 }
+"""Requests per phase; `api_*`: per API and mode in the Responses-vs-chat comparison."""
 SHORT_STREAM, LONG_STREAM = 21, 201
 """SSE events per stream; per-chunk cost = CPU difference / (LONG - SHORT)."""
 STREAM_CONCURRENCY = 8
 CHUNK_ROUNDS = 3
+API_ROUNDS = 4
+"""Rounds of the Responses-vs-chat comparison; the order of the two APIs swaps each round."""
+API_MODES = {"non_streamed": None, "streamed": SHORT_STREAM}
+"""Mode -> SSE events per stream (None: not streamed)."""
 
 
-def workload(n: int, pii_share: float, seed: int, **kw: Any) -> list[bytes]:
+def workload(n: int, pii_share: float, seed: int, api: Api = CHAT, **kw: Any) -> list[bytes]:
+    """`n` requests of `api`; the same seed gives the same prompts whatever the API."""
     rng = random.Random(seed)
     texts = [prompt(rng, rng.random() < pii_share) for _ in range(64)]
-    return [chat(texts[i % len(texts)], **kw) for i in range(n)]
+    return [api.body(texts[i % len(texts)], **kw) for i in range(n)]
 
 
 def _added(direct: Batch, through: Batch, key: str = "latency") -> dict[str, Any]:
@@ -151,6 +162,66 @@ async def stream_cost(proxy: Target, sizes: dict[str, int], pii: float) -> dict[
     }
 
 
+async def compare_apis(
+    proxy: Target, direct: Target, sizes: dict[str, int], pii: float
+) -> dict[str, Any]:
+    """Responses API requests next to chat completions, measured the same way: the same
+    prompts at concurrency 1 in interleaved pairs (direct, then through the proxy), not
+    streamed and streamed. The APIs alternate in rounds, their order swapped every round,
+    so that the machine's drift falls on both alike; figures pool the rounds."""
+    apis = (CHAT, RESPONSES)
+    for api in apis:  # warm-up: the Responses path has not run yet
+        await run_batch(proxy.speaking(api), workload(100, pii, 5, api), 4)
+        streams = workload(16, pii, 6, api, stream_events=SHORT_STREAM)
+        await run_batch(proxy.speaking(api), streams, 4, stream=True)
+    pairs: dict[tuple[str, str], list[tuple[Batch, Batch]]] = {}
+    for r in range(API_ROUNDS):
+        for mode, events in API_MODES.items():
+            n = sizes["api_c1" if events is None else "api_stream"] // API_ROUNDS
+            for api in apis if r % 2 == 0 else apis[::-1]:
+                bodies = workload(n, pii, 40 + r, api, stream_events=events)
+                pair = await run_pairs(
+                    direct.speaking(api), proxy.speaking(api), bodies, stream=events is not None
+                )
+                pairs.setdefault((api.name, mode), []).append(pair)
+    out: dict[str, Any] = {
+        "rounds": API_ROUNDS,
+        "stream_events": SHORT_STREAM,
+        "requests_per_api": {"non_streamed": sizes["api_c1"], "streamed": sizes["api_stream"]},
+    }
+    for api in apis:
+        out[api.name] = {
+            mode: _api_figures(pairs[api.name, mode], events is not None)
+            for mode, events in API_MODES.items()
+        }
+    out["ratio_responses_to_chat"] = _ratios(out["responses"], out["chat"])
+    errors = Batch.pooled([b for mode in pairs.values() for pair in mode for b in pair]).errors
+    out["failed_requests"], out["errors"] = len(errors), errors[:3]
+    out["rss_mb_after"] = memory_mb(proxy.proc.pid) if proxy.proc else 0.0
+    return out
+
+
+def _api_figures(pairs: list[tuple[Batch, Batch]], streamed: bool) -> dict[str, Any]:
+    direct = Batch.pooled([d for d, _ in pairs])
+    through = Batch.pooled([t for _, t in pairs])
+    out = {**_added(direct, through), **_load(through)}
+    if streamed:
+        ttfb = _added(direct, through, "ttfb")
+        out.update(added_ttfb_p50_ms=ttfb["added_p50_ms"], added_ttfb_p99_ms=ttfb["added_p99_ms"])
+    return out
+
+
+def _ratios(responses: dict[str, Any], chat: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Responses / chat of every reported figure; None where chat's is not positive (an
+    added latency within the noise)."""
+    out: dict[str, dict[str, Any]] = {mode: {} for mode in API_MODES}
+    for _, mode, key, _ in API_FIGURES:
+        theirs, ours = chat[mode].get(key), responses[mode].get(key)
+        ratio = round(ours / theirs, 3) if ours is not None and theirs and theirs > 0 else None
+        out[mode][key] = ratio
+    return out
+
+
 async def startups(start: Any, n: int) -> tuple[Proc, list[float]]:
     """Start `n` times to time it, keep the last instance running. The first start is cold
     (for the sidecar: no compiled Hyperscan databases cached yet), the others warm."""
@@ -172,12 +243,14 @@ def startup_times(times: list[float]) -> dict[str, Any]:
     }
 
 
-def audit_overhead(path: Path) -> dict[str, float]:
-    """The sidecar's own accounting (audit `overhead_ms`) of non-streamed requests."""
+def audit_overhead(path: Path, api: Api) -> dict[str, float]:
+    """The sidecar's own accounting (audit `overhead_ms`) of one API's non-streamed requests."""
     values = []
     for line in path.read_bytes().splitlines():
         rec = orjson.loads(line)
-        if not rec.get("stream") and rec.get("outcome", {}).get("overhead_ms") is not None:
+        if rec.get("api") != api.audit_api or rec.get("stream"):
+            continue
+        if rec.get("outcome", {}).get("overhead_ms") is not None:
             values.append(rec["outcome"]["overhead_ms"] / 1000)
     return summary(values)
 
@@ -202,17 +275,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         upstream = start_upstream(args.gap_ms)
-        direct = Target("direct", upstream.port, "/v1/chat/completions", "bench-direct-key")
+        direct = Target("direct", upstream.port, "bench-direct-key")
         try:
             cfg = sidecar_config(upstream.port, work, not args.no_decision_cache)
             proc, times = await startups(lambda: start_sidecar(cfg, work), args.startups)
             try:
-                sidecar = Target("llm-router", proc.port, "/v1/chat/completions", "app", proc)
+                sidecar = Target("llm-router", proc.port, "app", proc)
                 res = await measure(sidecar, direct, sizes, args.pii_share)
+                apis = await compare_apis(sidecar, direct, sizes, args.pii_share)
+                res["responses_vs_chat"] = apis
+                res["failed_requests"] += apis["failed_requests"]
+                res["errors"] += apis["errors"]
                 res.update(startup_times(times))
             finally:
                 proc.stop()
-            res["audit_overhead"] = audit_overhead(work / "audit.jsonl")
+            res["audit_overhead"] = audit_overhead(work / "audit.jsonl", CHAT)
+            res["audit_overhead_responses"] = audit_overhead(work / "audit.jsonl", RESPONSES)
             result["proxies"]["llm-router"] = res
             for name in dict.fromkeys(args.peer):
                 run_peer = run_litellm if name == "litellm" else run_floor
@@ -233,7 +311,7 @@ async def run_litellm(
     except (PeerUnavailable, RuntimeError) as exc:
         return {"unavailable": str(exc)}
     try:
-        target = Target("litellm", proc.port, "/v1/chat/completions", MASTER_KEY, proc)
+        target = Target("litellm", proc.port, MASTER_KEY, proc)
         res = await measure(target, direct, sizes, args.pii_share)
     finally:
         proc.stop()
@@ -245,7 +323,7 @@ async def run_floor(
 ) -> dict[str, Any]:
     proc, times = await startups(lambda: start_floor(upstream.port, work), 2)
     try:
-        target = Target("floor", proc.port, "/v1/chat/completions", "floor", proc)
+        target = Target("floor", proc.port, "floor", proc)
         res = await measure(target, direct, sizes, args.pii_share)
     finally:
         proc.stop()

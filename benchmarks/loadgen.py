@@ -37,10 +37,10 @@ def prompt(rng: random.Random, pii: bool, size: int = 4096) -> str:
 
 @dataclass(frozen=True)
 class Api:
-    """A client API the benchmark speaks. Both carry the same prompt as one user message
-    and ask the upstream for a stream of a given number of SSE events: the upstream sends
-    as many content events as the request's token limit (`limit_key`), framed by
-    `framing_events` others (see upstream.py)."""
+    """A client API the benchmark speaks, so that one workload can be sent in each: the
+    same prompt as one user message, and streams of the same number of SSE events (the
+    upstream sends as many content events as the request's token limit, `limit_key`,
+    framed by `framing_events` others; see upstream.py)."""
 
     name: str
     path: str
@@ -49,6 +49,8 @@ class Api:
     framing_events: int
     stream_end: bytes
     """What only the last event of a whole stream carries."""
+    audit_api: str
+    """How the sidecar's audit records name it."""
     stream_fields: tuple[tuple[str, object], ...] = ()
 
     def body(self, text: str, *, stream_events: int | None = None) -> bytes:
@@ -70,6 +72,7 @@ CHAT = Api(
     limit_key="max_tokens",
     framing_events=4,  # role, finish, usage, [DONE]
     stream_end=b"[DONE]",
+    audit_api="openai.chat_completions",
     stream_fields=(("stream_options", {"include_usage": True}),),
 )
 RESPONSES = Api(
@@ -79,6 +82,7 @@ RESPONSES = Api(
     limit_key="max_output_tokens",
     framing_events=8,  # created, in_progress, 2 added, text done, 2 done, completed
     stream_end=b"response.completed",
+    audit_api="openai.responses",
 )
 
 
@@ -120,6 +124,17 @@ class Batch:
     @property
     def cpu_per_request(self) -> float:
         return self.cpu / len(self.responses) if self.responses else 0.0
+
+    @classmethod
+    def pooled(cls, batches: list[Batch]) -> Batch:
+        """Batches of several rounds as one: their requests, time and CPU summed."""
+        return cls(
+            [r for b in batches for r in b.responses],
+            sum(b.wall for b in batches),
+            sum(b.cpu for b in batches),
+            sum(b.foreign_cpu for b in batches),
+            [e for b in batches for e in b.errors],
+        )
 
 
 def percentile(values: list[float], q: float) -> float:

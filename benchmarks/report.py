@@ -68,6 +68,19 @@ ROWS: list[tuple[str, Path, str, bool]] = [
 """(label, value, unit, lower is better)."""
 
 
+API_FIGURES: list[tuple[str, str, str, str]] = [
+    ("added latency p50, non-streamed", "non_streamed", "added_p50_ms", "ms"),
+    ("added latency p99, non-streamed", "non_streamed", "added_p99_ms", "ms"),
+    ("CPU per non-streamed request", "non_streamed", "cpu_ms_per_request", "ms"),
+    ("streamed: added time to first byte p50", "streamed", "added_ttfb_p50_ms", "ms"),
+    ("streamed: added latency p50", "streamed", "added_p50_ms", "ms"),
+    ("streamed: added latency p99", "streamed", "added_p99_ms", "ms"),
+    ("CPU per streamed request", "streamed", "cpu_ms_per_request", "ms"),
+]
+"""(label, mode, figure, unit) of the Responses-vs-chat comparison; the benchmark reports
+the ratio Responses / chat of each."""
+
+
 NAMES = {"llm-router": "llm-router", "floor": "bare aiohttp floor", "litellm": "LiteLLM"}
 
 
@@ -103,4 +116,32 @@ def table(result: dict[str, Any]) -> str:
             lines.append(f"{NAMES.get(name, name)} not measured: {res['unavailable']}")
     misses = [k for k, v in result["targets"].items() if not v["met"]]
     lines.append("Targets met: " + ("all" if not misses else "all but " + ", ".join(misses)))
+    if "responses_vs_chat" in ours:
+        lines += ["", *api_table(ours["responses_vs_chat"])]
     return "\n".join(lines)
+
+
+def api_table(apis: dict[str, Any]) -> list[str]:
+    """llm-router's Responses API rows next to its chat rows, and the ratio of each."""
+    lines = [
+        "| llm-router, c=1 | chat completions | Responses API | Responses / chat |",
+        "|---|---|---|---|",
+    ]
+    ratios = apis["ratio_responses_to_chat"]
+    for label, mode, key, unit in API_FIGURES:
+        chat, responses = apis["chat"][mode].get(key), apis["responses"][mode].get(key)
+        ratio = ratios[mode].get(key)
+        cells = [
+            _fmt(chat, unit),
+            _fmt(responses, unit),
+            "n/a" if ratio is None else f"{ratio:.2f}x",
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    n = apis["requests_per_api"]
+    lines.append("")
+    lines.append(
+        f"Per API {n['non_streamed']} non-streamed requests and {n['streamed']} streams of "
+        f"{apis['stream_events']} events, in {apis['rounds']} rounds alternating the APIs; "
+        f"failed: {apis['failed_requests']}."
+    )
+    return lines

@@ -45,7 +45,7 @@ def _http_chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
-def _last(events: list[bytes]) -> list[bytes]:
+def _chunked(events: list[bytes]) -> list[bytes]:
     """HTTP chunks of a whole stream, the terminating empty chunk with the last event."""
     chunks = [_http_chunk(e) for e in events]
     chunks[-1] += b"0\r\n\r\n"
@@ -112,7 +112,7 @@ def stream_events(
         usage = {**_chunk(model, {}), "choices": [], "usage": _usage(prompt_bytes, content_events)}
         events.append(_event(usage))
     events.append(b"data: [DONE]\n\n")
-    return _last(events)
+    return _chunked(events)
 
 
 def _response_usage(prompt_bytes: int, output: int) -> dict[str, Any]:
@@ -196,7 +196,7 @@ def response_events(model: str, limit: int | None, store: bool, prompt_bytes: in
         {"type": "response.output_item.done", "output_index": 0, "item": message},
         {"type": "response.completed", "response": done},
     ]
-    return _last([_typed_event({**f, "sequence_number": n}) for n, f in enumerate(frames)])
+    return _chunked([_typed_event({**f, "sequence_number": n}) for n, f in enumerate(frames)])
 
 
 def _new_id() -> bytes:

@@ -219,8 +219,7 @@ class ResponsesToAnthropic:
         if kind == "error":
             self.complete = True
             error = event.get("error") or {}
-            kind = error.get("type") or "api_error"
-            return out.error(error.get("message") or "upstream error", kind, kind)
+            return out.error(error.get("message") or "upstream error", error.get("type"))
         return b""  # ping and future event types
 
     def response_end(self) -> bytes:

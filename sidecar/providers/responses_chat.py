@@ -49,7 +49,6 @@ PASSED = ("temperature", "top_p", "user", "safety_identifier", "prompt_cache_key
 """Fields with the same name and meaning in both APIs."""
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 """Chat finish_reason -> Responses incomplete_details.reason (any other: completed)."""
-IMAGE_DETAIL = ("auto", "low", "high")
 
 
 def _part(part: dict[str, Any]) -> dict[str, Any]:
@@ -58,11 +57,8 @@ def _part(part: dict[str, Any]) -> dict[str, Any]:
         return {"type": "text", "text": part.get("text") or ""}
     if kind == "input_image":
         image: dict[str, Any] = {"url": image_url(part)}
-        detail = part.get("detail")
-        if detail is not None:
-            if detail not in IMAGE_DETAIL:
-                raise UnsupportedFeature(f"input_image detail {detail!r}")
-            image["detail"] = detail
+        if part.get("detail") is not None:
+            image["detail"] = part["detail"]
         return {"type": "image_url", "image_url": image}
     if kind == "input_file":
         if not part.get("file_data"):
@@ -163,15 +159,15 @@ def _openai_error(body: bytes) -> dict[str, Any]:
     """The error object of an OpenAI-format error body, also in the list form Gemini's
     compatible endpoint answers with ([{"error": {...}}])."""
     error = upstream_error(body)
-    if error:
+    if error or not body.startswith(b"["):
         return error
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         return {}
-    if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
-        return upstream_error(orjson.dumps(parsed[0]))
-    return {}
+    first = parsed[0] if parsed and isinstance(parsed[0], dict) else {}
+    inner = first.get("error")
+    return inner if isinstance(inner, dict) else {}
 
 
 class ResponsesToChat:
@@ -184,7 +180,8 @@ class ResponsesToChat:
         self._request: dict[str, Any] = {}
         self._model = ""
         self._stream: ResponseBuilder | None = None
-        self._calls: set[Any] = set()
+        self._calls: dict[Any, str] = {}
+        """Tool-call index -> the id of the call now streaming at that index."""
         self._chat_usage: Any = None
         self._finish: str | None = None
 
@@ -226,8 +223,10 @@ class ResponsesToChat:
     def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return relayed_headers(headers)
 
-    def _add(self, out: ResponseBuilder, delta: dict[str, Any]) -> bytes:
-        """One message (whole) or delta (streamed) of the answer into the builder."""
+    def _add(self, out: ResponseBuilder, delta: dict[str, Any], *, streamed: bool) -> bytes:
+        """One message (whole) or delta (streamed) of the answer into the builder. A streamed
+        tool call continues the call of its index, unless it brings an id of its own (some
+        servers send every call complete, all without an index)."""
         events = b""
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
@@ -240,14 +239,13 @@ class ResponsesToChat:
         if delta.get("refusal"):
             events += out.text(delta["refusal"], "refusal")
         for position, call in enumerate(delta.get("tool_calls") or []):
-            key = call.get("index", position)
+            index = call.get("index", position) if streamed else position
             fn = call.get("function") or {}
-            if key not in self._calls:
-                self._calls.add(key)
-                events += out.function_call(
-                    call.get("id") or new_id("call_"), fn.get("name") or "", key
-                )
-            events += out.arguments(fn.get("arguments") or "", key)
+            call_id = call.get("id")
+            if index not in self._calls or (call_id and call_id != self._calls[index]):
+                self._calls[index] = call_id or new_id("call_")
+                events += out.function_call(self._calls[index], fn.get("name") or "", index)
+            events += out.arguments(fn.get("arguments") or "", index)
         return events
 
     def _end(self, out: ResponseBuilder) -> bytes:
@@ -259,7 +257,7 @@ class ResponsesToChat:
         parsed = orjson.loads(body)
         choice = (parsed.get("choices") or [{}])[0]
         out = ResponseBuilder(self._request, self._model, events=False)
-        self._add(out, choice.get("message") or {})
+        self._add(out, choice.get("message") or {}, streamed=False)
         self._chat_usage, self._finish = parsed.get("usage"), choice.get("finish_reason")
         self._end(out)
         return orjson.dumps(out.final)
@@ -279,9 +277,8 @@ class ResponsesToChat:
             if event.get("error") is not None:
                 error = event["error"] if isinstance(event["error"], dict) else {}
                 self.complete = True
-                events += out.error(
-                    error.get("message") or "upstream error", error.get("type"), error.get("code")
-                )
+                code = error.get("code") or error.get("type")
+                events += out.error(error.get("message") or "upstream error", code)
                 continue
             events += out.start()
             if event.get("usage"):
@@ -289,7 +286,7 @@ class ResponsesToChat:
             for choice in event.get("choices") or []:
                 if choice.get("index", 0) != 0:
                     continue
-                events += self._add(out, choice.get("delta") or {})
+                events += self._add(out, choice.get("delta") or {}, streamed=True)
                 if choice.get("finish_reason"):
                     self._finish = choice["finish_reason"]
         return bytes(events)

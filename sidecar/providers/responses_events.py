@@ -283,7 +283,7 @@ class ResponseBuilder:
             "response.content_part.done", {**item.where(), "part": text_part(kind, text)}
         )
 
-    def close(self) -> bytes:
+    def close(self, status: str = "completed") -> bytes:
         """Ends the open item, if any: its `.done` events, and it joins `output`."""
         item, self._open = self._open, None
         if item is None:
@@ -302,7 +302,7 @@ class ResponseBuilder:
             )
         else:
             out += self._close_part(item)
-        done = item.shape("completed")
+        done = item.shape(status)
         self.output.append(done)
         return out + self._emit(
             "response.output_item.done", {"output_index": item.index, "item": done}
@@ -311,20 +311,18 @@ class ResponseBuilder:
     def finish(self, reason: str | None, usage: dict[str, Any] | None) -> bytes:
         """The end: `response.completed`, or `response.incomplete` with `reason`
         (max_output_tokens, content_filter). An answer with no output at all still has
-        its (empty) message, as OpenAI's has."""
+        its (empty) message, as OpenAI's has. The item a stop cut short is incomplete."""
         out = self.start()
         if not self.output and self._open is None:
             out += self.text("")
-        out += self.close()
         status = "incomplete" if reason else "completed"
+        out += self.close(status)
         self.final = self.response(status, usage, reason)
         return out + self._emit("response." + status, {"response": self.final})
 
-    def error(self, message: str, kind: str | None, code: Any) -> bytes:
-        """The documented `error` event for an upstream's error, with the `error` object the
-        openai SDK raises on. The relay holds such an event back and relays it cleaned."""
-        error = {"message": message, "type": kind, "param": None, "code": code}
+    def error(self, message: str, code: Any) -> bytes:
+        """The documented `error` event for an upstream's error. The relay holds it back and
+        relays it cleaned, in this shape, with the `error` object the openai SDK raises on
+        (sidecar/scrub.py); the upstream's text never passes uncleaned."""
         shown = None if code is None else str(code)  # the event's code is a string
-        return self._emit(
-            "error", {"code": shown, "message": message, "param": None, "error": error}
-        )
+        return self._emit("error", {"code": shown, "message": message, "param": None})

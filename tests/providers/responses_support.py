@@ -16,6 +16,7 @@ from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from sidecar.providers.base import SSEParser
+from tests.providers.test_translators import ANTHROPIC_TOOL_RESPONSE
 
 EVENTS: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
 CHAT_REQUEST = (
@@ -151,9 +152,98 @@ def sdk_client(body: bytes, content_type: str) -> openai.OpenAI:
     )
 
 
+def usage_counts(response: Response) -> tuple[int, ...]:
+    """input, of which cached and cache-written, output, of which reasoning, and total."""
+    usage = response.usage
+    assert usage is not None
+    details = usage.input_tokens_details
+    return (
+        usage.input_tokens,
+        details.cached_tokens,
+        details.cache_write_tokens,
+        usage.output_tokens,
+        usage.output_tokens_details.reasoning_tokens,
+        usage.total_tokens,
+    )
+
+
 def sdk_stream(raw: bytes) -> tuple[list[str], Response]:
     """The events through `client.responses.stream`, whose accumulator rebuilds the
     Response from the deltas and fails on events that do not fit together."""
     with sdk_client(raw, "text/event-stream").responses.stream(model="m", input="x") as stream:
         kinds = [event.type for event in stream]
         return kinds, stream.get_final_response()
+
+
+INCLUDE = ["reasoning.encrypted_content"]
+# An Anthropic answer with every block a translated request can cause: thinking, text split
+# in two blocks (as citations split it), a tool call, and a tool call without parameters.
+ANTHROPIC_ANSWER: dict[str, Any] = {
+    "id": "msg_01",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-5",
+    "content": [
+        {"type": "thinking", "thinking": "Two cities.", "signature": "c2lnLTE="},
+        {"type": "text", "text": "I'll check "},
+        {"type": "text", "text": "both.", "citations": None},
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+        {"type": "tool_use", "id": "toolu_2", "name": "get_time", "input": {}},
+    ],
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {**ANTHROPIC_TOOL_RESPONSE["usage"], "output_tokens_details": {"thinking_tokens": 30}},
+}
+
+
+def chat_chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "model": "g",
+        "choices": [choice],
+        **extra,
+    }
+
+
+def chat_sse(chunks: list[dict[str, Any]], done: bool = True) -> bytes:
+    body = b"".join(b"data: " + orjson.dumps(c) + b"\r\n\r\n" for c in chunks)
+    return body + (b"data: [DONE]\r\n\r\n" if done else b"")
+
+
+def anthropic_event(name: str, **data: Any) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps({"type": name, **data}) + b"\n\n"
+
+
+def halves(text: str) -> list[str]:
+    return [p for p in (text[: len(text) // 2], text[len(text) // 2 :]) if p]
+
+
+def as_stream(message: dict[str, Any]) -> bytes:
+    """`message` as Anthropic streams it: each block started empty, its text, thinking and
+    input JSON in deltas (a tool without parameters gets none), then the stop and usage."""
+    usage = message["usage"]
+    start = {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
+    out = anthropic_event("message_start", message=start) + anthropic_event("ping")
+    for i, block in enumerate(message["content"]):
+        kind = block["type"]
+        empty = {"text": {"text": ""}, "thinking": {"thinking": "", "signature": ""}}.get(kind)
+        opened = {**block, **(empty or {"input": {}})}
+        out += anthropic_event("content_block_start", index=i, content_block=opened)
+        if kind == "text":
+            deltas = [{"type": "text_delta", "text": t} for t in halves(block["text"])]
+        elif kind == "thinking":
+            deltas = [{"type": "thinking_delta", "thinking": t} for t in halves(block["thinking"])]
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
+        else:
+            arguments = orjson.dumps(block["input"]).decode() if block["input"] else ""
+            deltas = [{"type": "input_json_delta", "partial_json": t} for t in halves(arguments)]
+        for delta in deltas:
+            out += anthropic_event("content_block_delta", index=i, delta=delta)
+        out += anthropic_event("content_block_stop", index=i)
+    stop = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+    out += anthropic_event(
+        "message_delta", delta=stop, usage={"output_tokens": usage["output_tokens"]}
+    )
+    return out + anthropic_event("message_stop")

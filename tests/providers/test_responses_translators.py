@@ -1,7 +1,7 @@
-"""The Responses-to-Chat and Responses-to-Anthropic translators: request bodies checked
-against the target SDKs' request types, answers (whole and streamed, in awkward chunk
-splits) parsed by the openai SDK's own Response and stream event types and its stream
-accumulator, tool round trips, errors, and what a translated route must refuse."""
+"""Responses to a Chat Completions upstream: the request checked against the openai SDK's
+chat request types, the answer (whole, and streamed in any chunk split) parsed by the
+openai SDK's Response and stream event types and by its stream accumulator, and errors.
+What both translated routes share is tested in test_responses_both_routes.py."""
 
 from __future__ import annotations
 
@@ -13,20 +13,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.responses import Response
 
-from sidecar.providers.base import SSEParser, UnsupportedFeature
-from sidecar.providers.responses_anthropic import ResponsesToAnthropic
+from sidecar.providers.base import SSEParser
 from sidecar.providers.responses_chat import ResponsesToChat
 from tests.providers.responses_support import (
     CHAT_REQUEST,
     EVENTS,
     TOOL,
     TOOL_TURN,
+    chat_chunk,
+    chat_sse,
     check_order,
     check_request_type,
     feed,
     parse_events,
     sdk_client,
     sdk_stream,
+    usage_counts,
 )
 
 # ---- Chat Completions upstream --------------------------------------------------------
@@ -67,22 +69,6 @@ CHAT_ANSWER = {
         "completion_tokens_details": {"reasoning_tokens": 12},
     },
 }
-
-
-def chat_chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
-    choice = {"index": 0, "delta": delta, "finish_reason": finish}
-    return {
-        "id": "c1",
-        "object": "chat.completion.chunk",
-        "model": "g",
-        "choices": [choice],
-        **extra,
-    }
-
-
-def chat_sse(chunks: list[dict[str, Any]], done: bool = True) -> bytes:
-    body = b"".join(b"data: " + orjson.dumps(c) + b"\r\n\r\n" for c in chunks)
-    return body + (b"data: [DONE]\r\n\r\n" if done else b"")
 
 
 CHAT_STREAM = chat_sse(
@@ -277,14 +263,7 @@ def test_chat_whole_answer_is_a_valid_response() -> None:
     assert all(
         c.id and c.id.startswith("fc_") for c in response.output if c.type == "function_call"
     )
-    assert response.usage is not None
-    assert (
-        response.usage.input_tokens,
-        response.usage.output_tokens,
-        response.usage.total_tokens,
-    ) == (100, 30, 130)
-    assert response.usage.input_tokens_details.cached_tokens == 40
-    assert response.usage.output_tokens_details.reasoning_tokens == 12
+    assert usage_counts(response) == (100, 40, 0, 30, 12, 130)
     assert translator.complete
     assert translator.usage.to_dict() == {
         "prompt_tokens": 100,
@@ -312,6 +291,34 @@ def test_chat_answer_cut_by_max_tokens_is_incomplete() -> None:
     assert response.status == "incomplete" and response.incomplete_details is not None
     assert response.incomplete_details.reason == "max_output_tokens"
     assert response.usage is None and not translator.usage.seen
+    assert response.output[0].status == "incomplete"  # the item the stop cut short
+
+
+def test_chat_calls_without_an_index_are_calls_of_their_own() -> None:
+    """Some servers send each call complete, with no index (or 0 for all)."""
+    calls = [
+        {
+            "id": f"call_{c}",
+            "type": "function",
+            "function": {"name": "f", "arguments": f'{{"n":{c}}}'},
+        }
+        for c in (1, 2)
+    ]
+    message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{**c, "index": 0} for c in calls],
+    }
+    whole = {"choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
+    stream = chat_sse([chat_chunk({"tool_calls": [c]}) for c in calls])
+    translator, _ = chat_translator()
+    response = Response.model_validate(orjson.loads(translator.response_body(orjson.dumps(whole))))
+    streamed = parse_events(chat_translator()[0].response_chunk(stream))[-1]["response"]
+    for output in (response.model_dump()["output"], streamed["output"]):
+        assert [(o["call_id"], o["arguments"]) for o in output] == [
+            ("call_1", '{"n":1}'),
+            ("call_2", '{"n":2}'),
+        ]
 
 
 @settings(max_examples=40, deadline=None)
@@ -374,124 +381,12 @@ def test_chat_stream_error_and_interleaved_calls() -> None:
     assert translator.complete
     ((name, data),) = SSEParser().feed(out)
     event = orjson.loads(data)
-    assert name == "error" and event["error"]["message"] == "quota"
+    assert name == "error" and (event["message"], event["code"]) == ("quota", "429")
     EVENTS.validate_python(event)
     translator, _ = chat_translator()
     call = {"type": "function", "function": {"name": "f", "arguments": ""}}
-    translator.response_chunk(
-        chat_sse(
-            [
-                chat_chunk(
-                    {
-                        "tool_calls": [
-                            {"index": 0, "id": "a", **call},
-                            {"index": 1, "id": "b", **call},
-                        ]
-                    }
-                )
-            ],
-            done=False,
-        )
-    )
+    opened = [{"index": 0, "id": "a", **call}, {"index": 1, "id": "b", **call}]
+    translator.response_chunk(chat_sse([chat_chunk({"tool_calls": opened})], done=False))
+    late = [{"index": 0, "function": {"arguments": "{}"}}]
     with pytest.raises(ValueError):  # the relay turns it into a malformed-stream error
-        translator.response_chunk(
-            chat_sse(
-                [chat_chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]})],
-                done=False,
-            )
-        )
-
-
-def test_chat_errors_in_openais_format() -> None:
-    translator = ResponsesToChat("responses", 1)
-    openai_error = {
-        "error": {"message": "bad", "type": "invalid_request_error", "param": "x", "code": "c"}
-    }
-    assert orjson.loads(translator.error(400, orjson.dumps(openai_error))[1]) == openai_error
-    gemini = [{"error": {"code": 400, "message": "Invalid value", "status": "INVALID_ARGUMENT"}}]
-    status, body = translator.error(400, orjson.dumps(gemini))
-    assert status == 400 and orjson.loads(body)["error"] == {
-        "message": "Invalid value",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": 400,
-    }
-    assert orjson.loads(translator.error(502, b"<html>")[1])["error"]["type"] == "api_error"
-
-
-# ---- what both translated routes refuse -------------------------------------------------
-
-TRANSLATORS = [ResponsesToChat, ResponsesToAnthropic]
-REFUSED = [
-    ({"previous_response_id": "resp_1"}, "previous_response_id"),
-    ({"conversation": "conv_1"}, "conversation"),
-    ({"prompt": {"id": "pmpt_1"}}, "prompt"),
-    ({"background": True}, "background"),
-    ({"tools": [{"type": "web_search"}]}, "tool of type"),
-    ({"tools": [{"type": "file_search", "vector_store_ids": ["vs_1"]}]}, "tool of type"),
-    ({"tools": [{"type": "mcp", "server_label": "x", "server_url": "https://m"}]}, "tool of type"),
-    ({"tools": [{"type": "code_interpreter", "container": {"type": "auto"}}]}, "tool of type"),
-    ({"tools": [{"type": "computer_use_preview", "display_width": 1}]}, "tool of type"),
-    ({"tools": [{**TOOL, "defer_loading": True}]}, "function tool fields"),
-    ({"tool_choice": {"type": "web_search_preview"}, "tools": [TOOL]}, "tool_choice"),
-    ({"include": ["message.output_text.logprobs"]}, "include"),
-    ({"include": ["file_search_call.results"]}, "include"),
-    ({"truncation": "auto"}, "truncation"),
-    ({"reasoning": {"effort": "low", "summary": "auto"}}, "reasoning options"),
-    ({"service_tier": "flex"}, "cannot express: service_tier"),
-    ({"top_logprobs": 2}, "cannot express: top_logprobs"),
-    ({"text": {"format": {"type": "grammar"}}}, "text.format"),
-    ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "item_reference"),
-    ({"input": [{"type": "computer_call_output", "call_id": "c"}]}, "input items of type"),
-    (
-        {"input": [{"role": "user", "content": [{"type": "input_image", "file_id": "file-1"}]}]},
-        "file_id",
-    ),
-    (
-        {"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "file-1"}]}]},
-        "input_file",
-    ),
-    (
-        {
-            "input": [
-                {"role": "system", "content": [{"type": "input_image", "image_url": "https://x"}]}
-            ]
-        },
-        "system content part",
-    ),
-]
-
-
-@pytest.mark.parametrize("translator", TRANSLATORS)
-@pytest.mark.parametrize(("extra", "reason"), REFUSED)
-def test_what_a_translated_route_cannot_serve_skips_it(
-    translator: Any, extra: dict[str, Any], reason: str
-) -> None:
-    with pytest.raises(UnsupportedFeature) as caught:
-        translator("responses", 1024).request_body({"model": "m", "input": "hi", **extra}, "up")
-    assert reason in str(caught.value)
-
-
-def test_audit_reasons_carry_no_app_values() -> None:
-    body = {"model": "m", "input": "hi", "my_secret_field_4111111111111111": 1}
-    with pytest.raises(UnsupportedFeature) as caught:
-        ResponsesToChat("responses", 1).request_body(body, "up")
-    assert "4111" not in caught.value.audit and "1 other field(s)" in caught.value.audit
-    kind = {"model": "m", "input": [{"type": "x-4111111111111111"}]}
-    with pytest.raises(UnsupportedFeature) as caught:
-        ResponsesToAnthropic("responses", 1).request_body(kind, "up")
-    assert "4111" not in caught.value.audit
-
-
-@pytest.mark.parametrize("translator", TRANSLATORS)
-def test_only_the_responses_endpoint(translator: Any) -> None:
-    with pytest.raises(UnsupportedFeature):
-        translator("chat_completions", 1)
-
-
-def test_the_request_type_check_can_fail() -> None:
-    with pytest.raises(AssertionError):
-        check_request_type(CHAT_REQUEST, {"model": "m", "messages": [], "input": "x"})
-    with pytest.raises(ValueError):
-        bad = {"role": "user", "content": [{"type": "input_text", "text": "x"}]}
-        check_request_type(CHAT_REQUEST, {"model": "m", "messages": [bad]})
+        translator.response_chunk(chat_sse([chat_chunk({"tool_calls": late})], done=False))
