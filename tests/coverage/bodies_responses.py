@@ -56,6 +56,7 @@ INCLUDABLE = (
 IMAGE_MODELS = ("gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "chatgpt-image-latest")
 CONNECTORS = ("connector_dropbox", "connector_gmail", "connector_googledrive")
 HOSTED = (
+    "mcp",
     "web_search",
     "web_search_preview",
     "file_search",
@@ -67,6 +68,8 @@ HOSTED = (
     "shell",
     "apply_patch",
 )
+"""Hosted tool kinds, `mcp` twice: its URL, headers and authorization are where an agent's
+secrets sit."""
 
 
 def _function_tool(draw: Draw, rng: Rng, name: str) -> Body:
