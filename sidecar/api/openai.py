@@ -89,7 +89,7 @@ def _check_tools(tools: Any) -> None:
 class _OpenAIErrors:
     """OpenAI's error body: {"error": {"message", "type", "param", "code"}}."""
 
-    def error_body(self, err: RouterError, decision_id: str) -> bytes:
+    def error_object(self, err: RouterError, decision_id: str) -> dict[str, Any]:
         error: dict[str, Any] = {
             "message": err.message,
             "type": err.kind,
@@ -98,7 +98,10 @@ class _OpenAIErrors:
             "decision_id": decision_id,
         }
         error.update(err.details)
-        return orjson.dumps({"error": error})
+        return error
+
+    def error_body(self, err: RouterError, decision_id: str) -> bytes:
+        return orjson.dumps({"error": self.error_object(err, decision_id)})
 
     def stream_error(self, err: RouterError, decision_id: str) -> bytes:
         # The openai SDK raises APIError for an SSE data event carrying an "error" object.

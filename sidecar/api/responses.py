@@ -120,13 +120,7 @@ class Responses(_OpenAIErrors):
 
     def stream_error(self, err: RouterError, decision_id: str) -> bytes:
         """The documented `error` event, plus the `error` object the openai SDK raises on."""
-        error: dict[str, Any] = {
-            "message": err.message,
-            "type": err.kind,
-            "param": err.param,
-            "code": err.code,
-            "decision_id": decision_id,
-        }
+        error = self.error_object(err, decision_id)
         event = {
             "type": "error",
             "code": err.code,
