@@ -42,9 +42,9 @@ ITEM_ID = identifier(
     "msg", "fc", "rs", "ws", "fs", "cu", "ci", "ig", "lsh", "sh", "apc", "ctc", "mcp", "mcpl",
     "mcpr", "cmp", "tsc", "tso", "cfg", "prg", "item", "call",
 )  # fmt: skip
-"""Ids the API mints for output items (`msg_…`, `fc_…`, `rs_…`; a local shell output's
-`id` is its call's `call_…`). Real ones are hex and
-often hold four digits in a row: those are scanned, which costs a segment, nothing more."""
+"""Ids the API mints for items (`msg_…`, `fc_…`, `rs_…`; a local shell output's `id` is its
+call's `call_…`). Real ones are hex and often hold four digits in a row: those are scanned,
+which costs a segment, nothing more."""
 RESPONSE_ID = identifier("resp")
 CONTAINER_ID = identifier("cntr")
 INDEX = number(0, 100_000_000, integer=True)
@@ -86,7 +86,7 @@ TYPE = one_of(
     # environments, containers, formats, callers
     "auto", "container_auto", "container_reference", "local", "disabled", "allowlist",
     "skill_reference", "inline", "base64", "text", "grammar", "json_object", "json_schema",
-    "direct", "approximate", "compaction", "and", "or", "eq", "ne", "gt", "gte", "lt", "lte",
+    "direct", "approximate", "and", "or", "eq", "ne", "gt", "gte", "lt", "lte",
     "in", "nin",
 )  # fmt: skip
 
@@ -115,8 +115,8 @@ PART_FIELDS: dict[str, Field] = {
     "prompt_cache_breakpoint": CACHE_BREAKPOINT,
 }
 PART = Field(fields=PART_FIELDS)
-"""input_text / input_image / input_file / output_text / refusal, and the summary and
-reasoning-text parts of reasoning items: `image_url` and `file_data` are data: URLs (decoded
+"""input_text / input_image / input_file / output_text / refusal, and the reasoning-text
+parts of reasoning items: `image_url` and `file_data` are data: URLs (decoded
 and scanned, or declared) or URLs the provider fetches (scanned, and declared)."""
 CONTENT = array(PART)
 """A string here (an easy message) is scanned; a list is walked part by part."""
