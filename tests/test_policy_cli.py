@@ -65,6 +65,25 @@ def test_explain_shows_classification_input_and_decision(tmp_path: Path) -> None
     assert run_cli("explain", "--request", str(bad)).returncode == 1
 
 
+def test_explain_shows_what_the_policy_sees_of_a_responses_request(tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(
+        '{"model": "gpt-4o", "input": "Patient SSN 536-22-8457 called.", "tools": '
+        '[{"type": "mcp", "server_label": "crm", "server_url": "https://mcp.example.com", '
+        '"authorization": "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"}, {"type": "web_search"}]}'
+    )
+    out = run_cli("explain", "--api", "openai-responses", "-r", str(request), "--json")
+    assert out.returncode == 0, out.stderr
+    doc = orjson.loads(out.stdout)
+    facts = doc["input"]["request"]
+    assert facts["api"] == "openai.responses" and facts["store"] is True
+    assert facts["continues"] is None and facts["hosted_tools"] == ["mcp", "web_search"]
+    assert facts["hosted_tool_tags"] == {"mcp": ["secret.github_token"]}
+    assert doc["decision"]["allow"] is False
+    assert "secret in an mcp tool definition: blocked" in doc["decision"]["reasons"]
+    assert doc["decision"]["obligations"]["store"] is False
+
+
 def test_policy_test_reports_coverage() -> None:
     out = run_cli("policy", "test", str(POLICIES), "--coverage")
     assert out.returncode == 0
