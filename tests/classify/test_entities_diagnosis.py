@@ -16,7 +16,7 @@ import pytest
 from sidecar.classify.detectors.phi import PERSONAL_IDENTIFIERS
 from sidecar.classify.entities import build_diagnoses
 from sidecar.classify.entities.base import HIGH, LOW, MEDIUM, band
-from sidecar.classify.entities.diagnosis import DiagnosisRecognizer
+from sidecar.classify.entities.diagnosis import READ_LIMIT, DiagnosisRecognizer
 from sidecar.classify.entities.diagnosis_lexicon import ICD_FILE, LAY_FILE, fold, load, variants
 from sidecar.classify.entities.diagnosis_titles import cancer_forms, reduce_title
 
@@ -348,8 +348,6 @@ def test_odd_texts(recognizer: DiagnosisRecognizer) -> None:
 
 
 def test_context_is_read_for_a_bounded_number_of_terms(recognizer: DiagnosisRecognizer) -> None:
-    from sidecar.classify.entities.diagnosis import READ_LIMIT
-
     text = "No history of asthma. " * (READ_LIMIT + 20)
     hits = recognizer.find(text)
     assert len(hits) == 20  # past the limit, terms are reported unread: a clinical record

@@ -51,14 +51,10 @@ from sidecar.classify import hs
 from sidecar.classify.dbcache import cached_database
 from sidecar.classify.detectors.phi import PERSONAL_IDENTIFIERS
 from sidecar.classify.entities.base import EntityHit
-from sidecar.classify.entities.diagnosis_context import (
-    CTX_FOLD,
-    Context,
-    Reading,
-    compile_literals,
-)
+from sidecar.classify.entities.diagnosis_context import CTX_FOLD, Context, compile_literals
 from sidecar.classify.entities.diagnosis_lexicon import AMBIGUOUS, EXCLUDED, FOLD, Lexicon, load
 from sidecar.classify.entities.diagnosis_span import in_name, widen
+from sidecar.classify.entities.diagnosis_triggers import Reading
 
 TAG = "phi.diagnosis"
 

@@ -5,6 +5,23 @@ phrases, because a list this long is read and amended by people, not by code."""
 
 from __future__ import annotations
 
+from enum import Enum
+
+
+class Reading(Enum):
+    """How a diagnosis reads in its context: what the triggers in its scope make of it."""
+
+    NEGATED = "negated"
+    HYPOTHETICAL = "hypothetical"
+    FAMILY = "family"
+    GENERIC = "generic"
+    UNCERTAIN = "uncertain"
+    AFFIRMED = "affirmed"
+    PERSONAL = "personal"
+    """Affirmed and tied to a person by a possessive ("her asthma")."""
+    CUED = "cued"
+    """Affirmed with a clinical cue ("diagnosed with", "PMH:", "HIV positive")."""
+
 
 def _phrases(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.replace("\n", "|").split("|") if p.strip())
