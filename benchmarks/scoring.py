@@ -113,6 +113,35 @@ class Report:
         return [m for m in self.misses if m.tag == tag and m.kind == kind][:limit]
 
 
+GENERIC_SECRET_LABELS = frozenset(
+    {"secret.generic_high_entropy", "secret.password_assignment", "secret.url_password"}
+)
+"""Labels a provider-specific secret finding also answers: naming the credential inside a
+connection URL ("a GitHub token") is as right as naming the URL."""
+ALIASES = {"phi.clinical": "phi.diagnosis"}
+"""Finding tag -> the label tag it also counts for."""
+
+
+def accepts(label_tag: str, finding_tag: str) -> bool:
+    """Whether a finding of `finding_tag` counts for a label of `label_tag`."""
+    if finding_tag == label_tag or ALIASES.get(finding_tag) == label_tag:
+        return True
+    return label_tag in GENERIC_SECRET_LABELS and finding_tag.startswith("secret.")
+
+
+def renamed(found: Sequence[Span], labels: Sequence[dict[str, Any]]) -> list[Span]:
+    """Each finding under the tag of the label it overlaps and counts for (see `accepts`)."""
+    out: list[Span] = []
+    for tag, start, end in found:
+        near = [lab for lab in labels if start < lab["end"] and lab["start"] < end]
+        if any(lab["tag"] == tag for lab in near):
+            out.append((tag, start, end))
+            continue
+        other = next((lab["tag"] for lab in near if accepts(lab["tag"], tag)), tag)
+        out.append((other, start, end))
+    return out
+
+
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 

@@ -61,6 +61,12 @@ class ClassificationConfig(_Strict):
     """Per tag: `tag` gives [REDACTED:<tag>], `last4` keeps the last four characters."""
     custom: tuple[CustomDetectorConfig, ...] = ()
     keywords: tuple[KeywordListConfig, ...] = ()
+    entities: Literal["always", "when_needed", "off"] = "when_needed"
+    """The entity stage (person names, street addresses, diagnoses in words) after the
+    structured pass: `when_needed` skips it when that pass already found both pii and phi,
+    so that the stage cannot change the categories or the level; `always` runs it on every
+    request (needed when a policy redacts pii or phi: the stage's spans are redacted too);
+    `off` never loads it."""
     compiled_cache_dir: Path | None = None
     """Where compiled Hyperscan databases are kept between starts (e.g. an emptyDir, or a
     directory warmed in the image); a warm start skips ~0.75 s of compilation."""

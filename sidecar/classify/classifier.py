@@ -12,6 +12,8 @@ from collections.abc import Collection, Sequence
 from sidecar.classify.custom import custom_detectors
 from sidecar.classify.detectors import DEFAULT_DETECTORS
 from sidecar.classify.engine import Scanner
+from sidecar.classify.entities.base import MEDIUM_FLOOR
+from sidecar.classify.entities.stage import EntityStage
 from sidecar.classify.model import (
     LEVELS,
     REGULATED_CATEGORIES,
@@ -43,14 +45,20 @@ def _level_of(categories: set[str]) -> str:
 
 
 class Classifier:
-    def __init__(self, scanner: Scanner | None = None) -> None:
+    def __init__(self, scanner: Scanner | None = None, entities: EntityStage | None = None) -> None:
+        """`entities`: the entity stage, or None for the structured pass alone (what
+        `Classifier()` is; the sidecar builds it `from_config`, with the stage)."""
         self.scanner = scanner or Scanner()
+        self.entities = entities
 
     @classmethod
     def from_config(cls, cfg: ClassificationConfig) -> Classifier:
         """Built once at start: the built-in catalogue plus the operator's detectors, in one
         Hyperscan database. Raises CustomDetectorError for a pattern Hyperscan refuses."""
         detectors = (*DEFAULT_DETECTORS, *custom_detectors(cfg.custom, cfg.keywords))
+        entities = None
+        if cfg.entities != "off":
+            entities = EntityStage.default(cfg.entities, compiled_cache=cfg.compiled_cache_dir)
         return cls(
             Scanner(
                 detectors,
@@ -58,7 +66,8 @@ class Classifier:
                 decode_limit=cfg.decode.max_bytes,
                 decode_depth=cfg.decode.max_depth,
                 compiled_cache=cfg.compiled_cache_dir,
-            )
+            ),
+            entities,
         )
 
     def scan(self, segments: Sequence[Segment]) -> list[Finding]:
@@ -73,6 +82,14 @@ class Classifier:
     ) -> Classification:
         report = self.scanner.scan_report(segments)
         findings = report.findings
+        if self.entities is not None and self.entities.needed(findings):
+            findings = findings + self.entities.run(segments, findings, self.scanner.budget)
+        # Below medium confidence a finding does not count (the policy contract): a
+        # capitalised word pair with no cue may be a name, and a stricter policy may act
+        # on `low_confidence_tags`, but the level and categories do not move for it.
+        low = Counter(f.tag for f in findings if f.confidence < MEDIUM_FLOOR)
+        if low:
+            findings = [f for f in findings if f.confidence >= MEDIUM_FLOOR]
         tags = Counter(f.tag for f in findings)
         categories = {f.category for f in findings}
         level = content_level = _level_of(categories)
@@ -98,4 +115,5 @@ class Classifier:
             truncated=report.truncated,
             unscanned=tuple(sorted(unscanned)),
             content_level=content_level,
+            low_confidence=dict(sorted(low.items())),
         )

@@ -401,7 +401,7 @@ class Scanner:
         value = text[start:end]
         if detector.validator is not None and not detector.validator(value):
             return None
-        if detector.context and not has_context(text, start, detector):
+        if detector.context and not has_context(text, start, detector, end):
             return None
         if detector.narrow is not None:
             a, b = detector.narrow(value)

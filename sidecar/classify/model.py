@@ -89,9 +89,12 @@ class Classification:
     """Kinds of content forwarded without being scanned (images, remote URLs, ...), sorted."""
     content_level: str | None = None
     """The level the content alone gave, before a declaration or the workload raised it."""
+    low_confidence: Mapping[str, int] = field(default_factory=dict)
+    """Tags found only below medium confidence (0.5), with their counts: in neither `tags`,
+    `categories`, `level` nor `findings`; the policy sees them as `low_confidence_tags`."""
 
     def to_policy_input(self) -> dict[str, Any]:
-        return {
+        out = {
             "level": self.level,
             "content_level": self.content_level or self.level,
             "categories": list(self.categories),
@@ -100,3 +103,6 @@ class Classification:
             "truncated": self.truncated,
             "unscanned": list(self.unscanned),
         }
+        if self.low_confidence:
+            out["low_confidence_tags"] = dict(self.low_confidence)
+        return out

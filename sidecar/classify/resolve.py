@@ -16,7 +16,7 @@ def nearest_context(candidates: list[Candidate], text: str) -> list[Candidate]:
     a passport number, whatever the MRN detector's confidence."""
     spans: dict[tuple[int, int], list[Detector]] = {}
     for start, end, detector in candidates:
-        if detector.context:
+        if detector.context and not detector.suppress:  # a suppressor wins anyway
             spans.setdefault((start, end), []).append(detector)
     contested = {span: ds for span, ds in spans.items() if len(ds) > 1}
     if not contested:
@@ -26,7 +26,10 @@ def nearest_context(candidates: list[Candidate], text: str) -> list[Candidate]:
         distance = {
             id(d): context_distance(text, start, d.context, d.context_window) for d in detectors
         }
-        best = min(dist for dist in distance.values() if dist is not None)
+        known = [dist for dist in distance.values() if dist is not None]
+        if not known:
+            continue  # every one confirmed by a word after it (`context_after`)
+        best = min(known)
         losers |= {(start, end, key) for key, dist in distance.items() if dist != best}
     return [c for c in candidates if (c[0], c[1], id(c[2])) not in losers]
 

@@ -46,7 +46,29 @@ _NOT_SECRETS = frozenset(
 """Whole values that describe a field instead of filling it (`password: required`)."""
 
 
+PUBLISHED_SAMPLES = (
+    # The jwt.io debugger's sample token signature (HS256 over "your-256-bit-secret").
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    # Stripe's documentation keys, shown to every reader of its API reference.
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+    "pk_test_TYooMQauvdEDq54NiTphI7jx",
+    "sk_test_26PHem9AhJZvU623DfE1x4sd",
+    # GitHub's documentation example of an OAuth token.
+    "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+    # Slack's documentation webhook and token placeholders.
+    "T00000000/B00000000/",
+)
+"""Values published in providers' documentation: no one's secret, whatever their shape."""
+
+
+def not_published_sample(value: str) -> bool:
+    return not any(sample in value for sample in PUBLISHED_SAMPLES)
+
+
 def not_placeholder(value: str) -> bool:
+    if not not_published_sample(value):
+        return False
     lowered = value.lower()
     if len(set(lowered)) < 3 or lowered.strip("\"'`") in _NOT_SECRETS:
         return False

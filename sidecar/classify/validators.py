@@ -13,6 +13,7 @@ import ipaddress
 import re
 from datetime import date
 from importlib.resources import files
+from itertools import pairwise
 
 import orjson
 from stdnum import bic as _bic
@@ -28,6 +29,7 @@ from sidecar.classify.secret_values import code_reference as code_reference
 from sidecar.classify.secret_values import high_entropy as high_entropy
 from sidecar.classify.secret_values import looks_like_words as looks_like_words
 from sidecar.classify.secret_values import not_placeholder as not_placeholder
+from sidecar.classify.secret_values import not_published_sample as not_published_sample
 from sidecar.classify.secret_values import openai_key as openai_key
 from sidecar.classify.secret_values import shannon_entropy as shannon_entropy
 
@@ -45,6 +47,16 @@ def ssn(value: str) -> bool:
     number voided after it appeared in advertising."""
     d = digits(value)
     return len(d) == 9 and d not in FAKE_SSNS and bool(_ssn.is_valid(d))
+
+
+def placeholder_digits(value: str) -> bool:
+    """One digit repeated ("00000000") or a run counting up or down ("12345678",
+    "987654"): what documentation and forms put where a record number goes."""
+    d = digits(value)
+    if len(set(d)) == 1:
+        return True
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(d)}
+    return steps in ({1}, {9})
 
 
 def uniform_separators(value: str) -> bool:
@@ -143,9 +155,16 @@ def starts_with_iban(value: str) -> bool:
     return length is not None and len(compact) >= length and iban(compact[:length])
 
 
+_TOKEN_USERS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-")
+"""A token as the user part of `https://TOKEN@github.com/…` is no mailbox: the token's own
+detector reports it."""
+
+
 def email(value: str) -> bool:
     local, _, domain = value.rpartition("@")
     if not local or local[0] == "." or local[-1] == "." or ".." in local:
+        return False
+    if local.startswith(_TOKEN_USERS):
         return False
     labels = domain.split(".")
     return all(lab and lab[0] != "-" and lab[-1] != "-" for lab in labels) and len(labels) >= 2
@@ -169,18 +188,21 @@ _NOT_PERSONAL_V6 = ipaddress.ip_network("2001:db8::/32")
 
 
 def ip_address(value: str) -> bool:
-    """A routable or private host address. Loopback, unspecified, multicast, link-local,
-    reserved and documentation addresses identify nobody, so they do not count."""
+    """A routable or private host address. Loopback, unspecified, multicast, reserved and
+    documentation addresses identify nobody, so they do not count; nor do IPv4 link-local
+    ones (169.254/16, picked at random by a host without DHCP). An IPv6 link-local address
+    does (fe80::a00:27ff:fe4e:66a1%eth1): its interface id is often the MAC address. An
+    IPv4-mapped address (::ffff:84.23.119.5) is judged as the IPv4 address it carries."""
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
         return False
-    if addr.is_loopback or addr.is_unspecified or addr.is_multicast or addr.is_link_local:
-        return False
-    if addr.is_reserved:
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if addr.is_loopback or addr.is_unspecified or addr.is_multicast or addr.is_reserved:
         return False
     if isinstance(addr, ipaddress.IPv4Address):
-        return not any(addr in net for net in _NOT_PERSONAL_V4)
+        return not addr.is_link_local and not any(addr in net for net in _NOT_PERSONAL_V4)
     return addr not in _NOT_PERSONAL_V6
 
 
@@ -189,7 +211,9 @@ def aws_access_key(value: str) -> bool:
 
 
 def jwt(value: str) -> bool:
-    """RFC 7519: a base64url JSON header naming its algorithm."""
+    """RFC 7519: a base64url JSON header naming its algorithm; not a published sample."""
+    if not not_published_sample(value):
+        return False
     header = value.split(".", 1)[0]
     try:
         decoded = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
@@ -236,10 +260,30 @@ def mac_address(value: str) -> bool:
     return bool(_mac.is_valid(value if ":" in value or "-" in value else hexdigits))
 
 
+EXAMPLE_NPIS = frozenset({"1234567893"})
+"""The number CMS uses to show the NPI check digit: everyone's example, nobody's NPI."""
+
+
 def npi(value: str) -> bool:
     """US National Provider Identifier: Luhn over the ISO prefix 80840 plus the 10 digits."""
     d = digits(value)
+    if d in EXAMPLE_NPIS:
+        return False
     return len(d) == 10 and d[0] in "12" and bool(_luhn.is_valid("80840" + d))
+
+
+EXAMPLE_NHS_NUMBERS = frozenset({"9434765919"})
+"""The number NHS Digital's own documentation uses."""
+
+
+def nhs_number(value: str) -> bool:
+    """NHS number (England, Wales, Isle of Man): ten digits, the last a mod-11 check over
+    the first nine weighted 10 down to 2 (a remainder giving 10 is never issued)."""
+    d = digits(value)
+    if len(d) != 10 or len(set(d)) == 1 or d in EXAMPLE_NHS_NUMBERS:
+        return False
+    check = 11 - sum(int(c) * w for c, w in zip(d[:9], range(10, 1, -1), strict=True)) % 11
+    return (0 if check == 11 else check) == int(d[9])
 
 
 _DEA_FIRST = frozenset("ABCDEFGHJKLMPRSTUX")

@@ -58,7 +58,7 @@ NEGATIVES = [
     "AKIAIOSFODNN7EXAMPLE is the documentation key",
     "the time is 12:30:45 on 2024-11-25",
     "IBAN DE00 3704 0044 0532 0130 00 (bad check digits)",
-    "call 015-555-0132",  # NANP area codes never start with 0
+    "call 115-555-0132",  # NANP area codes never start with 0 or 1
     "not an email: foo@bar",
     "eyJub3QiOiJhIGp3dCJ9.eyJ4IjoxfQ.abcdef (header has no alg)",
     "an unformatted 536228457 without context",

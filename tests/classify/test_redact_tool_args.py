@@ -14,7 +14,7 @@ from sidecar.classify import Classifier, Segment, redact
 from tests.classify.extraction import chat_segments
 
 CLASSIFIER = Classifier()
-PAN = "4111111111111111"
+PAN = "4929173405812269"  # Luhn-valid; not a published test number ("e.g." 4111... is one)
 EMAIL = "jane@example.com"
 
 

@@ -46,7 +46,7 @@ POSITIVES = [
     ("pci.cvv", "card 4111 1111 1111 1111 CVV: 123", "123"),
     ("pci.expiry", "card 4111 1111 1111 1111 exp 04/27", "04/27"),
     ("phi.mrn", "MRN: 00123456", "00123456"),
-    ("phi.npi", "prescriber NPI 1234567893", "1234567893"),
+    ("phi.npi", "prescriber NPI 1245319599", "1245319599"),
     ("phi.dea", "DEA number AB1234563", "AB1234563"),
     ("phi.mbi", "Medicare MBI 1EG4-TE5-MK73", "1EG4-TE5-MK73"),
     ("phi.icd10", "diagnosis code E11.9", "E11.9"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ class Detector:
     stem that may run on ("diagnos*" for diagnosis, diagnosed)."""
     confidence: float = 0.9
     context_window: int = 48
+    context_after: int = 0
+    """When set, a context word up to this many characters after the candidate counts too,
+    in the same paragraph ("... 3700 0000 0000 002 as the test Amex card")."""
     extend_to: str | None = None
     """If set, the finding's span runs to the end of this marker's line (PEM blocks), or
     `{}` for the enclosing JSON object (service-account files)."""
@@ -98,12 +102,25 @@ def context_distance(text: str, start: int, words: tuple[str, ...], window: int)
     return nearest
 
 
-def has_context(text: str, start: int, detector: Detector) -> bool:
-    """Whether `detector`'s context is in place before a candidate at `start`."""
+def has_context(text: str, start: int, detector: Detector, end: int | None = None) -> bool:
+    """Whether `detector`'s context is in place before a candidate at `start` (or, with
+    `context_after`, after it ends at `end`)."""
     distance = context_distance(text, start, detector.context, detector.context_window)
     if distance is None:
-        return False
+        return bool(detector.context_after and end is not None and _after(text, end, detector))
     return not detector.one_value or not _has_number(text, start - distance, start)
+
+
+def _after(text: str, end: int, detector: Detector) -> bool:
+    """A context word, as a word of its own, within `context_after` characters after `end`
+    and before the next blank line. Only candidates with no context before reach here."""
+    region = text[end : end + detector.context_after].lower().split("\n\n", 1)[0]
+    for word in detector.context:
+        stem = word.endswith("*")
+        literal = re.escape(word[:-1] if stem else word)
+        if re.search(rf"(?<!\w){literal}" + ("" if stem else r"(?!\w)"), region):
+            return True
+    return False
 
 
 def _has_number(text: str, start: int, end: int, digits: int = 4) -> bool:

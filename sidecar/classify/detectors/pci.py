@@ -104,7 +104,7 @@ EXPIRY = Detector(
     "pci.expiry",
     (
         r"\b(exp\.?|expires|expiry|expiration|exp\.? date|expiry date|expiration date"
-        r"|valid thru|valid through|good thru)"
+        r"|expiring|expires on|expiring on|valid thru|valid through|good thru)"
         r"[ :=\-]{0,3}(0[1-9]|1[0-2]) ?/ ?([0-9]{2}|20[0-9]{2})\b",
     ),
     narrow=trailing_digits,

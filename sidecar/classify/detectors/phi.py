@@ -7,23 +7,44 @@ Clinical words alone are not PHI (a question about diabetes is public); they bec
 from __future__ import annotations
 
 from sidecar.classify import validators as v
+from sidecar.classify.detectors import icd10
 from sidecar.classify.detectors.base import Detector
 
 PERSONAL_IDENTIFIERS = ("pii.", "phi.mrn", "phi.mbi", "phi.npi")
 
+MRN_WORDS = (
+    "mrn", "mrn#", "medical record*", "med rec no", "record number", "record no",
+    "patient id*", "patient-id", "patient number", "patient no", "patient #", "pt id",
+    "pt. id", "pt #", "pt no", "chart number", "chart no", "chart #", "hospital number",
+    "hospital no", "hosp no", "hosp. no", "hosp #", "unit number", "unit no", "health record*",
+    "case record", "emr", "ehr", "pat.-nr", "pat.nr", "pat-nr", "pat. nr", "patientennummer",
+    "patienten-nr", "patiëntnummer", "patientnummer", "patiëntnr", "numéro de dossier",
+    "n° de dossier", "no de dossier", "dossier médical", "número de historia*",
+    "historia clínica", "nhc", "cartella clinica", "numero di cartella", "numer pacjenta",
+    "nr pacjenta", "numer historii", "hasta no", "hasta numarası", "protokol no",
+    "journalnummer", "chi number", "chi no",
+)  # fmt: skip
+"""Labels of a hospital's own record number, in the languages its notes come in."""
+
 MRN = Detector(
     "phi.mrn",
-    (r"\b[A-Z]{0,3}-?[0-9]{6,10}\b",),
-    context=(
-        "mrn",
-        "medical record*",
-        "patient id*",
-        "patient number",
-        "chart number",
-        "chart #",
-        "patient #",
+    (
+        r"\b[A-Z]{0,3}-?[0-9]{6,10}\b",  # 00482913, A1029384, MR-3349021
+        r"\b[A-Z]{0,3}[0-9]{2,5}[\- ][0-9]{3,7}\b",  # 0037-7712, RX 7730124
     ),
+    validator=lambda s: 6 <= sum(c.isdigit() for c in s) <= 12 and not v.placeholder_digits(s),
+    context=MRN_WORDS,
     confidence=0.85,
+    context_window=40,
+)
+
+NHS_NUMBER = Detector(
+    "phi.mrn",
+    # England, Wales and the Isle of Man: ten digits, printed 3-3-4, with a mod-11 check.
+    (r"\b[0-9]{3}[ \-]?[0-9]{3}[ \-]?[0-9]{4}\b",),
+    validator=v.nhs_number,
+    context=("nhs", "nhs number", "nhs no", "nhs #", "nhs-nr"),
+    confidence=0.9,
     context_window=32,
 )
 
@@ -54,25 +75,6 @@ MBI = Detector(
     ),
     validator=v.mbi,
     confidence=0.9,
-)
-
-ICD10 = Detector(
-    "phi.icd10",
-    # U is reserved for special purposes; ICD-10-CM uses U07.0, U07.1 (COVID-19), U09.9.
-    (r"\b([A-TV-Z][0-9][0-9AB]|U0[0-9])(\.[0-9A-TV-Z]{1,4})?\b",),
-    context=(
-        "icd",
-        "diagnos*",
-        "dx",
-        "condition*",
-        "billed",
-        "code*",
-        "admitted for",
-        "history of",
-        "treated for",
-    ),
-    confidence=0.85,
-    context_window=40,
 )
 
 CLINICAL_TERMS = (
@@ -251,4 +253,4 @@ CLINICAL_CASED = Detector(
     confidence=0.7,
 )
 
-DETECTORS = (MRN, NPI, DEA, MBI, ICD10, CLINICAL, CLINICAL_CASED)
+DETECTORS = (MRN, NHS_NUMBER, NPI, DEA, MBI, *icd10.DETECTORS, CLINICAL, CLINICAL_CASED)

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 from sidecar.classify import validators as v
+from sidecar.classify.detectors import dates, phone
 from sidecar.classify.detectors.base import Detector
-
-MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]{0,6}\.?"
 
 EMAIL = Detector(
     "pii.email",
     (r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",),
     validator=v.email,
     confidence=0.95,
-)
-
-PHONE = Detector(
-    "pii.phone",
-    (
-        r"\+[1-9][0-9]{0,3}([ .\-]?\(?[0-9]{1,4}\)?){2,5}\b",  # E.164 and international
-        r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .\-]?[0-9]{4}\b",  # (415) 555-0132
-        r"\b[2-9][0-9]{2}[.\-][2-9][0-9]{2}[.\-][0-9]{4}\b",  # 415-555-0132, 415.555.0132
-        r"\b[2-9][0-9]{2} [2-9][0-9]{2} [0-9]{4}\b",  # 415 555 0132
-    ),
-    validator=v.phone,
-    confidence=0.8,
 )
 
 SSN = Detector(
@@ -35,8 +22,9 @@ SSN = Detector(
 
 SSN_SPACED = Detector(
     "pii.ssn",
-    (r"\b[0-9]([ .\-][0-9]){8}\b",),  # 5 3 6 2 2 8 4 5 7: one digit at a time
-    # One separator throughout: "2.0.1 1.3.3 7.0.0" is three version numbers, not an SSN.
+    (r"\b[0-9]([ \-][0-9]){8}\b",),  # 5 3 6 2 2 8 4 5 7: one digit at a time
+    # One separator throughout: "2 0 1-1 3 3-7 0 0" is no SSN. Not a dot: digits one at a
+    # time between dots are an OID or a section number ("1.3.6.1.2.1.1.3.0").
     validator=lambda s: v.uniform_separators(s) and v.ssn(s),
     confidence=0.85,
 )
@@ -99,33 +87,6 @@ DRIVERS_LICENSE = Detector(
     context_window=40,
 )
 
-DATE_OF_BIRTH = Detector(
-    "pii.date_of_birth",
-    (
-        r"\b[0-3]?[0-9][/\-.][0-3]?[0-9][/\-.](19|20)[0-9]{2}\b",
-        r"\b(19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]\b",
-        r"\b[0-3]?[0-9] " + MONTH + r",? (19|20)[0-9]{2}\b",
-        r"\b" + MONTH + r" [0-3]?[0-9](st|nd|rd|th)?,? (19|20)[0-9]{2}\b",
-        r"\b[01]?[0-9]/[0-3]?[0-9]/[0-9]{2}\b",  # 3/28/73: US order, two-digit year
-    ),
-    context=(
-        "dob",
-        "d.o.b",
-        "date of birth",
-        "birth date",
-        "birthdate",
-        "born",
-        "birthday",
-        "geburtsdatum",
-        "né le",
-        "née le",
-        "fecha de nacimiento",
-    ),
-    validator=v.calendar_date,
-    confidence=0.85,
-    context_window=32,
-)
-
 IBAN = Detector(
     "pii.iban",
     (r"\b[A-Z]{2}[0-9]{2}( ?[A-Z0-9]{4}){2,7}( ?[A-Z0-9]{1,4})?\b",),
@@ -162,7 +123,13 @@ IPV4 = Detector(
 
 IPV6 = Detector(
     "pii.ip_address",
-    (r"[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}",),
+    # Every RFC 5952 and RFC 4291 form: full, compressed (::), mixed case, an IPv4 tail
+    # (::ffff:192.0.2.1) and a zone id (fe80::1%eth0); the stdlib parser decides. Times
+    # (12:30:45) and MAC addresses (six groups, no ::) do not parse.
+    (
+        r"[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}(%[0-9A-Za-z_.\-]{1,16})?",
+        r"[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){1,5}:[0-9]{1,3}(\.[0-9]{1,3}){3}\b",
+    ),
     validator=v.ip_address,
     confidence=0.85,
 )
@@ -180,7 +147,7 @@ MAC_ADDRESS = Detector(
 
 DETECTORS = (
     EMAIL,
-    PHONE,
+    *phone.DETECTORS,
     SSN,
     SSN_SPACED,
     SSN_UNFORMATTED,
@@ -188,7 +155,7 @@ DETECTORS = (
     ITIN_UNFORMATTED,
     PASSPORT,
     DRIVERS_LICENSE,
-    DATE_OF_BIRTH,
+    *dates.DETECTORS,
     IBAN,
     SWIFT_BIC,
     ABA_ROUTING,

@@ -9,26 +9,23 @@ _KEY = "A-Za-z0-9_\\-"
 """The characters of an API key's or a JWT's last run."""
 
 
-def _url_credentials(text: str) -> tuple[int, int]:
-    """`user:password@host` of scheme://user:password@host: the whole authority goes, so
-    the host part is not mistaken for an e-mail address either."""
-    return text.find("://") + 3, len(text)
-
-
-def _url_password_ok(text: str) -> bool:
-    at = text.rfind("@")
-    password = text[text.rfind(":", 0, at) + 1 : at]
-    return len(password) >= 3 and v.not_placeholder(password)
-
-
 def _assignment_value_ok(text: str) -> bool:
     start, end = after_separator(text)
     value = text[start:end]
     return end - start >= 6 and v.not_placeholder(value) and not v.code_reference(value)
 
 
-def _entropy_value_ok(text: str) -> bool:
+def _keyed_value(text: str) -> tuple[int, int]:
+    """The value of `key = value` (see `value_after_key`), without a full stop that ends
+    the sentence it is in."""
     start, end = value_after_key(text)
+    while end > start and text[end - 1] == ".":
+        end -= 1
+    return start, end
+
+
+def _entropy_value_ok(text: str) -> bool:
+    start, end = _keyed_value(text)
     return v.high_entropy(text[start:end])
 
 
@@ -76,7 +73,12 @@ AZURE_STORAGE_KEY = Detector(
 
 GITHUB_TOKEN = Detector(
     "secret.github_token",
+    # Classic personal (ghp_), OAuth (gho_), user-to-server (ghu_), server-to-server (ghs_)
+    # and refresh (ghr_) tokens, and fine-grained personal tokens. Their last six characters
+    # are a CRC32 checksum, but not one that the published examples pass, so it is not
+    # required here; a masked body ("ghp_xxxx…") is.
     (r"\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b", r"\bgithub_pat_[A-Za-z0-9_]{82}\b"),
+    validator=v.not_placeholder,
     confidence=0.97,
     opaque=True,
 )
@@ -92,11 +94,18 @@ GITLAB_TOKEN = Detector(
 SLACK_TOKEN = Detector(
     "secret.slack_token",
     (
-        # xoxb-/xoxp-/xoxa-/xoxr-… team, user and secret parts; workspace tokens carry a
-        # one-digit version first (xoxa-2-…); rotating tokens are prefixed xoxe.
-        r"\b(xoxe\.)?xox[abposre]-([0-9]-)?[0-9A-Za-z]{4,}(-[0-9A-Za-z]{4,}){1,4}\b",
+        # Bot, user, workspace, refresh, legacy, config and client tokens (xoxb-, xoxp-,
+        # xoxa-, xoxr-, xoxs-, xoxo-, xoxe-, xoxc-): team, user and secret parts;
+        # workspace tokens carry a one-digit version first (xoxa-2-…).
+        r"\bxox[abposrec]-([0-9]-)?[0-9A-Za-z]{4,}(-[0-9A-Za-z]{4,}){1,4}\b",
+        # Rotating tokens (xoxe.xoxp-1-…) and their refresh tokens (xoxe-1-…): one long part.
+        r"\b(xoxe\.xox[abp]|xoxe)-[0-9]-[0-9A-Za-z]{40,}\b",
         r"\bxapp-[0-9]-[A-Z0-9]{8,}-[0-9]{8,}-[a-z0-9]{32,}\b",  # app-level tokens
+        # Incoming webhooks, workflow and trigger URLs: the URL is the credential.
+        r"\bhttps://hooks\.slack\.com/(services|workflows|triggers)/T[A-Z0-9]{6,12}/"
+        r"[A-Z0-9]{6,14}/[A-Za-z0-9]{16,48}\b",
     ),
+    validator=v.not_placeholder,
     confidence=0.97,
 )
 
@@ -136,16 +145,6 @@ JWT = Detector(
     confidence=0.9,
 )
 
-URL_PASSWORD = Detector(
-    "secret.url_password",
-    # The user may be empty: redis://:password@host.
-    (r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"']{0,64}:[^\s@/\"']{1,128}@[A-Za-z0-9.\-\[\]]+",),
-    validator=_url_password_ok,
-    narrow=_url_credentials,
-    confidence=0.95,
-    caseless=True,
-)
-
 PASSWORD_ASSIGNMENT = Detector(
     "secret.password_assignment",
     (
@@ -154,6 +153,8 @@ PASSWORD_ASSIGNMENT = Detector(
         # secrets (client_secret, webhook_secret) are generated: KEYED_SECRET's entropy rule.
         r"(\b([a-z0-9]{1,24}[_\-.])?(password|passwd|pwd|passphrase|pass)|\bsecret)[\"']?"
         r"[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",
+        # EMAIL_HOST_PASSWORD, spring.datasource.hikari.password: more words before it
+        r"[_\-.](password|passwd|pwd|passphrase|pass)[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",
     ),
     run="^\\s\"',;",
     validator=_assignment_value_ok,
@@ -165,16 +166,17 @@ PASSWORD_ASSIGNMENT = Detector(
 KEYED_SECRET = Detector(
     "secret.generic_high_entropy",
     (
-        # `token = value`, `X-Auth-Token: value`, and in prose "the deploy token is value",
+        # `token = value`, `X-Auth-Token: value`, `environ["HF_TOKEN"] = "value"`, an
+        # `Authorization: Bearer value` header, and in prose "the deploy token is value",
         # "signing key value": the key word, then `:`/`=`, "is"/"was", or just a space.
         r"(secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credential|auth"
         r"|(signing|encryption|master|secret|access|api)[ _\-]key)"
-        r"[a-z0-9_\-]*[\"']?([ \t]*[:=][ \t]*|[ \t]+((is|was)[ \t]+)?)[\"']?"
-        r"[A-Za-z0-9+/=_\-.]{16,}",
+        r"[a-z0-9_\-]*[\"'\]]{0,2}([ \t]*[:=][ \t]*|[ \t]+((is|was)[ \t]+)?)[\"']?"
+        r"((bearer|token|basic)[ \t]+)?[A-Za-z0-9+/=_\-.]{16,}",
     ),
     run="A-Za-z0-9+/=_\\-.",
     validator=_entropy_value_ok,
-    narrow=value_after_key,
+    narrow=_keyed_value,
     confidence=0.75,
     caseless=True,
 )
@@ -192,7 +194,6 @@ DETECTORS = (
     OPENAI_KEY,
     PRIVATE_KEY,
     JWT,
-    URL_PASSWORD,
     PASSWORD_ASSIGNMENT,
     KEYED_SECRET,
 )

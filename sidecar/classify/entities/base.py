@@ -23,15 +23,29 @@ class EntityHit:
 
 
 class Recognizer(Protocol):
-    tags: tuple[str, ...]
-    """The tags it can emit."""
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The tags it can emit. (A property in the protocol, so that a class attribute
+        `tags = ("pii.person_name",)` satisfies it.)"""
+        ...
 
     def find(self, text: str) -> list[EntityHit]: ...
+
+
+REQUIRES = "requires"
+"""An optional attribute of a recognizer: tag prefixes (e.g. `PERSONAL_IDENTIFIERS`) one of
+which must be found in the same request, at medium confidence or above, for its hits to
+count; the entity stage drops them otherwise (a diagnosis with no person is no PHI)."""
 
 
 LOW, MEDIUM, HIGH = "low", "medium", "high"
 MEDIUM_FLOOR = 0.5
 HIGH_FLOOR = 0.8
+CORROBORATED_FLOOR = 0.7
+"""An entity hit in [MEDIUM_FLOOR, CORROBORATED_FLOOR) is medium by its form alone (a known
+given name and surname, a street with no city): it stays medium only when the request
+carries other evidence, and is demoted to `UNCORROBORATED` otherwise."""
+UNCORROBORATED = 0.45
 
 
 def band(confidence: float) -> str:

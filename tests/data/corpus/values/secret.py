@@ -193,7 +193,7 @@ def gen_url_password(rng: random.Random) -> Value:
     password = rand_str(rng, ALNUM, rng.randint(10, 20))
     user = rng.choice(("app", "admin", "deploy", "svc_orders", "etl", "reporting", "root"))
     host = rng.choice(HOSTS)
-    kind = rng.randrange(8)
+    kind = rng.randrange(7)
     if kind == 0:
         return f"postgres://{user}:{password}@{host}:5432/orders"
     if kind == 1:
@@ -206,12 +206,9 @@ def gen_url_password(rng: random.Random) -> Value:
         return f"redis://:{password}@{host}:6379/0"
     if kind == 5:
         return f"amqp://{user}:{password}@{host}:5672/%2f"
-    if kind == 6:
-        return f"https://{user}:{password}@{host}/job/build/"
-    token = github_token(rng, "ghp")
-    prefix = "https://x-access-token:"
-    text = f"{prefix}{token}@github.com/{rng.choice(('acme', 'globex'))}/api.git"
-    return text, (("secret.github_token", len(prefix), len(prefix) + len(token)),)
+    # (A URL whose password is a GitHub token is the token's finding, secret.github_token,
+    # not a URL password: the hand-written evaluation corpus covers that case.)
+    return f"https://{user}:{password}@{host}/job/build/"
 
 
 def gen_generic_high_entropy(rng: random.Random) -> str:
