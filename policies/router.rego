@@ -16,6 +16,9 @@
 #   * Content forwarded without a scan (images, audio, remote URLs, file ids, token arrays,
 #     oversized PDFs, binary files, encrypted blobs) needs routes with a DPA by default,
 #     so never the aggregator (router_unscanned.rego; unscanned_requirements).
+#   * Names, street addresses and diagnoses found with medium or high confidence are pii and
+#     phi like any other finding; low-confidence ones route nothing unless the operator sets
+#     low_confidence_requirements (router_low_confidence.rego).
 #   * Model allow/deny lists match every name of the model: the requested one, the logical
 #     name it resolved to, its aliases and the routes' upstream ids (router_overrides.rego).
 #   * Otherwise every route is allowed, aggregator first. Anything above public asks the
@@ -39,7 +42,7 @@ import rego.v1
 #   residency_label               workload label naming the region traffic must stay in
 #   internal_provider_preferences aggregator preferences for anything above public
 # A missing setting blocks every request (see "what blocks"). The optional settings are
-# described in router_overrides.rego and router_unscanned.rego.
+# described in router_overrides.rego, router_unscanned.rego and router_low_confidence.rego.
 
 default config := {}
 
@@ -127,7 +130,7 @@ routes_meeting(attrs) := [r | some r in input.routes; in_region(r); has_all(r, a
 pci_redacted if {
 	"pci" in routed_categories
 	config.pci_fallback == "redact"
-	count(routes_meeting(attributes_for(routed_categories) | unscanned_required)) == 0
+	count(routes_meeting((attributes_for(routed_categories) | unscanned_required) | low_confidence_required)) == 0
 }
 
 effective_categories := routed_categories - {"pci"} if pci_redacted
@@ -148,7 +151,7 @@ level_set_by_caller if unknown_level
 level_floor := {a | some a in object.get(config.level_requirements, level, [])} if level_set_by_caller
 else := set()
 
-required := ((attributes_for(effective_categories) | level_floor) | unscanned_required) - waived
+required := (((attributes_for(effective_categories) | level_floor) | unscanned_required) | low_confidence_required) - waived
 
 restricted if count(required) > 0
 

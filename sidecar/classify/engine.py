@@ -31,7 +31,7 @@ from sidecar.classify.detectors.base import has_context
 from sidecar.classify.gate import ContextGate
 from sidecar.classify.model import DUMP, JSON, TEXT, Finding, Segment
 from sidecar.classify.normalize import char_offsets, normalize, prepare
-from sidecar.classify.resolve import Candidate, nearest_context, resolve
+from sidecar.classify.resolve import Candidate, nearest_context, resolve, resolve_near
 from sidecar.classify.spans import SEPARATOR, enclosing_object, extend_to_line
 from sidecar.classify.unescape import Chained, Spanned, unescape
 from sidecar.classify.width import fixed_width, longest
@@ -171,7 +171,7 @@ class Scanner:
             starts = [0, *accumulate(len(n.text) + len(SEPARATOR) for n in normalized)][:-1]
         allowance = Allowance.for_size(len(joined))
         candidates = self._candidates(joined, 0, allowance)
-        kept = [c for c in self._near(resolve(candidates)) if not c[2].suppress]
+        kept = [c for c in resolve_near(candidates) if not c[2].suppress]
         findings = [_to_finding(c, normalized, starts) for c in kept]
         if len(segments) > 1:
             findings += self._split_values(segments, normalized, starts, allowance)
@@ -454,26 +454,6 @@ class Scanner:
             for _, _, detector in self._candidates(decoded, depth + 1, allowance):
                 out.append((start, end, detector))
         return out
-
-    def _near(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Drop findings that only count next to another (CVV next to a card number,
-        clinical words in a request that identifies a person)."""
-        if not any(c[2].near for c in candidates):
-            return candidates
-        kept = []
-        for start, end, detector in candidates:
-            if detector.near and not any(
-                other is not detector
-                and other.tag.startswith(detector.near)
-                and (
-                    detector.near_window is None
-                    or (s - detector.near_window <= end and start <= e + detector.near_window)
-                )
-                for s, e, other in candidates
-            ):
-                continue
-            kept.append((start, end, detector))
-        return kept
 
     def _split_values(
         self,

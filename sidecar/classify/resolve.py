@@ -1,5 +1,6 @@
-"""Which of overlapping candidates is the finding: the longest, then the most confident; and
-of context-gated detectors claiming one number, the one whose label is nearest."""
+"""Which of overlapping candidates is the finding: the longest, then the most confident; of
+context-gated detectors claiming one number, the one whose label is nearest; and which
+findings only count next to another (`Detector.near`)."""
 
 from __future__ import annotations
 
@@ -45,4 +46,38 @@ def resolve(candidates: list[Candidate]) -> list[Candidate]:
             continue
         reach = max(reach, candidate[1])
         kept.append(candidate)
+    return kept
+
+
+def resolve_near(candidates: list[Candidate]) -> list[Candidate]:
+    """Overlaps resolved, then the `near` rule applied; a candidate the rule drops must
+    not have hidden another in resolution (a 40-character value beside no AWS key id
+    is still the `token: …` it overlaps), so resolution runs again without it."""
+    resolved = resolve(list(candidates))
+    kept = near(resolved)
+    if len(kept) == len(resolved):
+        return kept
+    dropped = {(s, e, id(d)) for s, e, d in resolved} - {(s, e, id(d)) for s, e, d in kept}
+    rest = [c for c in candidates if (c[0], c[1], id(c[2])) not in dropped]
+    return near(resolve(rest))
+
+
+def near(candidates: list[Candidate]) -> list[Candidate]:
+    """Drop findings that only count next to another (CVV next to a card number,
+    clinical words in a request that identifies a person)."""
+    if not any(c[2].near for c in candidates):
+        return candidates
+    kept = []
+    for start, end, detector in candidates:
+        if detector.near and not any(
+            other is not detector
+            and other.tag.startswith(detector.near)
+            and (
+                detector.near_window is None
+                or (s - detector.near_window <= end and start <= e + detector.near_window)
+            )
+            for s, e, other in candidates
+        ):
+            continue
+        kept.append((start, end, detector))
     return kept

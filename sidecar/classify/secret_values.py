@@ -56,8 +56,11 @@ PUBLISHED_SAMPLES = (
     "sk_test_26PHem9AhJZvU623DfE1x4sd",
     # GitHub's documentation example of an OAuth token.
     "gho_16C7e42F292c6912E7710c838347Ae178B4a",
-    # Slack's documentation webhook and token placeholders.
+    # Slack's documentation webhook and token placeholders, and its bot and user token
+    # examples.
     "T00000000/B00000000/",
+    "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+    "xoxp-23984754863-2348975623103",
 )
 """Values published in providers' documentation: no one's secret, whatever their shape."""
 
@@ -74,9 +77,14 @@ def not_placeholder(value: str) -> bool:
         return False
     # A run of x is a mask when written in one case ("xxxx", "XXXX"); "PNxXXX9" inside a
     # random key is chance.
-    if "xxxx" in value or "XXXX" in value:
+    if "xxxx" in value or "XXXX" in value or _COUNTING.search(value):
         return False
     return not any(p in lowered for p in _PLACEHOLDERS)
+
+
+_COUNTING = re.compile(r"(?<![0-9])(?:0123456789|1234567890|123456789|9876543210|0{8,})")
+"""Digits counted out or zeroed where a real id would be ("xoxb-1234567890-…"): what
+documentation writes; a random id holds such a run about once in 10^8."""
 
 
 _REFERENCE = re.compile(

@@ -13,8 +13,6 @@ same way.
 
 from __future__ import annotations
 
-import re
-
 from sidecar.classify.detectors.base import Detector
 
 TEST_CARDS = (
@@ -46,14 +44,6 @@ EXAMPLE_IBANS = (
 )  # fmt: skip
 """The examples of the SWIFT IBAN registry and of the banks' own format pages."""
 
-EXAMPLE_SECRETS = (
-    "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
-    "xoxp-23984754863-2348975623103",
-)
-"""Tokens printed in providers' own API documentation (Slack's bot and user token
-examples). Revoked or never issued, and copied into countless READMEs: suppressed in any
-context, since no live credential can equal one."""
-
 DOCUMENTATION_WORDS = (
     # Not a bare "example": example.com is the domain of every sample e-mail address.
     "test*", "sandbox", "for example", "an example", "the example", "example:", "examples",
@@ -61,7 +51,7 @@ DOCUMENTATION_WORDS = (
     "documentation", "doc", "demo*", "dummy", "fake", "simulator", "placeholder*",
     "illustrat*", "quickstart", "tutorial*", "format", "looks like", "mock*",
     # The processors whose docs publish the test numbers ("Adyen lists 3700 ...").
-    "stripe*", "adyen*", "braintree*", "paypal*",
+    "stripe*", "adyen*", "braintree*", "paypal*", "qa",
 )  # fmt: skip
 
 
@@ -80,8 +70,8 @@ PUBLISHED_TEST_CARD = Detector(
     "suppress.test_card",
     (r"\b(" + "|".join(_card_pattern(n) for n in TEST_CARDS) + r")\b",),
     context=DOCUMENTATION_WORDS,
-    context_window=48,
-    context_after=40,
+    context_window=160,
+    context_after=120,
     suppress=True,
     confidence=1.0,
 )
@@ -121,13 +111,6 @@ SAMPLE_RECORD_NUMBER = Detector(
 """A provider or record number that the sentence calls a sample: "the FHIR tutorial uses
 NPI 1679576722 as its sample identifier"."""
 
-PUBLISHED_EXAMPLE_SECRET = Detector(
-    "suppress.example_secret",
-    (r"(" + "|".join(re.escape(t) for t in EXAMPLE_SECRETS) + r")\b",),
-    suppress=True,
-    confidence=1.0,
-)
-
 VERSION_STRING = Detector(
     "suppress.version",
     (
@@ -145,6 +128,5 @@ DETECTORS = (
     PUBLISHED_TEST_CARD,
     PUBLISHED_EXAMPLE_IBAN,
     SAMPLE_RECORD_NUMBER,
-    PUBLISHED_EXAMPLE_SECRET,
     VERSION_STRING,
 )

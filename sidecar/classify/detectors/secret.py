@@ -49,12 +49,24 @@ AWS_SECRET_KEY = Detector(
         # (spelled out: optional separators in every alternative make the SOM database too
         # large for Hyperscan)
         r"(secret[_\- ]?access[_\- ]?key|aws_secret|secret_key|aws_sak)[\"']?"
-        r"[ \t]*[:=][ \t]*[\"']?[A-Za-z0-9/+=]{40,}",
+        # `aws configure` prompts "AWS Secret Access Key [None]: …"
+        r"([ \t]\[[^\]\n]{0,16}\])?[ \t]*[:=][ \t]*[\"']?[A-Za-z0-9/+=]{40,}",
     ),
     validator=_aws_secret_ok,
     narrow=after_separator,
     confidence=0.95,
     caseless=True,
+)
+
+AWS_SECRET_BESIDE_ID = Detector(
+    "secret.aws_secret_key",
+    # The secret right after its key id with no name of its own: the IAM console's
+    # credentials.csv ("AKIA…,wJal…"), a table, two lines of a chat.
+    (r"\b[A-Za-z0-9/+]{40}\b",),
+    validator=v.aws_secret_key,
+    near=("secret.aws_access_key",),
+    near_window=80,
+    confidence=0.9,
 )
 
 GCP_SERVICE_ACCOUNT = Detector(
@@ -107,6 +119,7 @@ SLACK_TOKEN = Detector(
     ),
     validator=v.not_placeholder,
     confidence=0.97,
+    whole=True,  # a placeholder is judged on the whole token, not its first parts
 )
 
 STRIPE_KEY = Detector(
@@ -155,6 +168,9 @@ PASSWORD_ASSIGNMENT = Detector(
         r"[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",
         # EMAIL_HOST_PASSWORD, spring.datasource.hikari.password: more words before it
         r"[_\-.](password|passwd|pwd|passphrase|pass)[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]{6,}",
+        # PGPASSWORD, MYSQLPWD, REDISPASS: a client's environment variable, glued
+        r"\b(pg|mysql|mongo|redis|smtp|ldap|ftp|db|sql|rabbitmq|amqp)(password|passwd|pwd|pass)"
+        r"[ \t]*=[ \t]*[\"']?[^\s\"',;]{6,}",
     ),
     run="^\\s\"',;",
     validator=_assignment_value_ok,
@@ -184,6 +200,7 @@ KEYED_SECRET = Detector(
 DETECTORS = (
     AWS_ACCESS_KEY,
     AWS_SECRET_KEY,
+    AWS_SECRET_BESIDE_ID,
     GCP_SERVICE_ACCOUNT,
     AZURE_STORAGE_KEY,
     GITHUB_TOKEN,

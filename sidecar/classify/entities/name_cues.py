@@ -104,6 +104,23 @@ WORKS = (
 )  # fmt: skip
 """After "X's": a public figure's work ("Lincoln's Gettysburg address" is history)."""
 
+GOODS = (
+    "boots", "shoes", "sneakers", "sandals", "jeans", "jacket", "jackets", "perfume",
+    "fragrance", "cologne", "sunglasses", "watch", "watches", "handbag", "handbags",
+    "cookies", "biscuits", "pizza", "sauce", "rice", "cereal", "chocolate", "chocolates",
+    "coffee", "tea", "beer", "whisky", "whiskey", "wine", "gin", "vodka", "soda", "cola",
+    "chips", "crisps", "sausage", "sausages", "ketchup", "mustard", "noodles", "soup",
+    "cleaner", "cleaners", "detergent", "soap", "shampoo", "toothpaste", "spray", "wipes",
+    "eraser", "toys", "toy", "doll", "dolls", "figurine", "game", "games", "console",
+    "column", "columns", "cartoon", "cartoons", "franchise", "merchandise", "merch",
+    "collection", "range", "brand", "brands", "products", "store", "stores", "outlet",
+    "restaurant", "restaurants", "franchisee", "recipe", "recipes", "flavour", "flavor",
+    "guitar", "guitars", "speaker", "speakers", "headphones", "tumbler", "bottle",
+)  # fmt: skip
+"""Right after a name, a kind of goods makes it a brand ("Dr. Martens boots", "Mrs. Fields
+cookies", "Mr. Clean Magic Eraser" reads as "Mr. Clean" + the product): people are not
+followed by a plural noun of merchandise."""
+
 NOT_NAMES = frozenset(
     """
     the a an and or but if when then than this that these those there here it its we our

@@ -60,6 +60,7 @@ _RIGHT = re.compile(
     r"chart\b|member id|employee id|ssn\b|npi\b|nhs\b|\d{1,3}\s?(?:y/?o|yo|yrs?|years?|[mf])\b|"
     r"aged?\b|<[^\s@<>]+@|\(?[\w.+-]+@[\w-]+\.[\w.]+|\+\d|\(\d{3}\)|tel\b|phone\b)))"
     r"|(?P<works>['\u2019]s[ \t]+(?:" + "|".join(cues.WORKS) + r")\b)"
+    r"|(?P<goods>[ \t]+(?:[A-Z][a-z]+[ \t]+){0,2}(?:" + "|".join(cues.GOODS) + r")\b)"
     r"|(?P<verb>[ \t]+(?:called|rang|phoned|emailed|e-mailed|wrote|writes|said|says|asked|"
     r"asks|reports|reported|complained|complains|visited|presents|presented|was admitted|"
     r"was seen|was diagnosed|has been diagnosed|died|passed away|lives|moved|requested|"
@@ -148,8 +149,9 @@ class PersonNameRecognizer:
         strong = cue in ("honorific", "label") or (right == "id" and not single)
         if (
             " ".join(folded) in PUBLIC_FIGURES
+            or _titled(text, start, folded)
             or cue == "public"
-            or right == "works"
+            or right in ("works", "goods")
             or (folded[-1] in PUBLIC_SURNAMES and not strong)
         ):
             return PUBLIC
@@ -167,6 +169,17 @@ class PersonNameRecognizer:
         if first:
             return KNOWN_FIRST
         return BARE_PAIR
+
+
+def _titled(text: str, start: int, folded: list[str]) -> bool:
+    """Whether the word before the name makes, with the name or its first word, a brand or
+    character of PUBLIC_FIGURES ("dr pepper", "mr clean" in "Mr. Clean Magic Eraser",
+    "hello kitty", "dear abby")."""
+    before = text[max(0, start - 8) : start].rstrip(" .,\xa0").lower().rsplit(None, 1)
+    if not before:
+        return False
+    word = before[-1].strip(_PUNCT)
+    return f"{word} {' '.join(folded)}" in PUBLIC_FIGURES or f"{word} {folded[0]}" in PUBLIC_FIGURES
 
 
 def _words(run: str, offset: int) -> list[tuple[int, int, str]]:

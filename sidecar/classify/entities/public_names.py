@@ -54,9 +54,16 @@ PUBLIC_FIGURES = frozenset(
     procter gamble|ernst young|dolce gabbana|yves saint laurent|christian dior|coco chanel
     giorgio armani|tom ford|kate spade|michael kors|ray ban|john deere|dr pepper
     ronald mcdonald|wendy|sherwin williams|charles river|lloyd|barnes noble
+    dr martens|dr oetker|dr scholl|dr seuss|dr who|doctor who|dr dre|dr phil
+    mr clean|mr muscle|mr potato head|mrs doubtfire|dr jekyll|dr frankenstein
+    hello kitty|dear abby|uncle ben|aunt jemima|papa john|little caesar|betty crocker
     """.replace("\n", "|").split("|")
 ) - {""}
-"""Full names, as the run reads after folding (lower case, no accents, no dots)."""
+"""Full names, as the run reads after folding (lower case, no accents, no dots); brands and
+characters named with a title or a greeting ("dr martens", "hello kitty") are matched
+with the word before the run. Only names that are seldom a private person's: "Dr. Watson"
+and "Mrs. Fields" are real patients' and clinicians' names as often as fiction's and a
+brand's (the goods after "Mrs. Fields cookies" tell those apart)."""
 
 PUBLIC_SURNAMES = frozenset(
     """
