@@ -7,11 +7,13 @@ as "passport". Their context words are literals in a Hyperscan database of their
 runs only over the stretch before each gated hit, not over the whole request: in prose with
 few numbers that is a few hundred bytes instead of all of it, and sixty-odd case-insensitive
 literals cost the fast pass about a sixth of its time. A hit with no context word in reach
-is dropped before the costly start-of-match scan and validation. The gate is a superset of
-the final context check in the engine, never stricter (a word must start a word there too,
-and here only an ASCII letter or digit before it rules it out): the reach covers the longest
-match of the detector's patterns plus its context window, in bytes (four per character at
-most), and a window starts early enough for a word that ends in reach to lie inside it.
+is dropped before the costly start-of-match scan and validation. (A detector with
+`context_after`, such as the published-test-card suppressor, also reads words after it.) The
+gate is a superset of the final context check in the engine, never stricter (a word must
+start a word there too, and here only an ASCII letter or digit before it rules it out): the
+reach covers the longest match of the detector's patterns plus its context window, in bytes
+(four per character at most), and a window starts early enough for a word that ends in reach
+to lie inside it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class ContextGate:
     ) -> None:
         self.reach: dict[int, int] = {}
         """Gated detector index → bytes before a hit's end where a context word may end."""
+        self.after: dict[int, int] = {}
+        """Gated detector index → bytes after a hit's end where a context word may end
+        (`Detector.context_after`, plus the longest word)."""
         expressions: list[bytes] = []
         flags: list[int] = []
         self._word_owner: list[int] = []
@@ -51,6 +56,8 @@ class ContextGate:
             if width is None:
                 continue
             self.reach[index] = _SLACK * (width + detector.context_window)
+            if detector.context_after:
+                self.after[index] = _SLACK * detector.context_after
             for word in detector.context:
                 # A superset of the engine's check: the literal (a stem's `*` dropped) where
                 # no ASCII letter or digit is next to it, so "aba" in "database", "dl" in
@@ -76,7 +83,11 @@ class ContextGate:
             return []
         windows: list[list[int]] = []
         spans = sorted(
-            (max(0, hit[1] - self.reach[hit[0]] - self._widest), hit[1]) for hit in gated
+            (
+                max(0, hit[1] - self.reach[hit[0]] - self._widest),
+                hit[1] + self._after(hit[0]),
+            )
+            for hit in gated
         )
         for lo, hi in spans:
             if windows and lo <= windows[-1][1]:
@@ -102,6 +113,10 @@ class ContextGate:
             if not ends:
                 continue
             at = bisect_left(ends, end - self.reach[index])
-            if at < len(ends) and ends[at] <= end:
+            if at < len(ends) and ends[at] <= end + self._after(index):
                 kept.append(hit)
         return kept
+
+    def _after(self, index: int) -> int:
+        after = self.after.get(index, 0)
+        return after + self._widest if after else 0

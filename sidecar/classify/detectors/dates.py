@@ -137,7 +137,7 @@ DATE_OF_BIRTH = Detector(
     context=BIRTH_WORDS,
     one_value=True,
     confidence=0.85,
-    context_window=40,
+    context_window=64,  # the word and the date may sit on two lines of a chat
 )
 
 DATE_OF_BIRTH_WRITTEN = Detector(
@@ -155,7 +155,7 @@ DATE_OF_BIRTH_WRITTEN = Detector(
     context=BIRTH_WORDS,
     one_value=True,
     confidence=0.85,
-    context_window=40,
+    context_window=64,
     caseless=True,
 )
 

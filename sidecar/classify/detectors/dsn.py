@@ -6,7 +6,9 @@ and `Server=…;Password=…;` forms are `key=value` pairs that the password-ass
 detector finds); Oracle's thin driver writes `jdbc:oracle:thin:user/pass@//host:1521/db`;
 libpq takes `host=… user=… password=…`, reported whole (host and user name belong to the
 credential, and an address in it is no finding of its own); and `mysql -u root -p'…'`
-passes it on the command line. A placeholder (`user:pass@localhost`, `USER:PASSWORD@HOST`)
+passes it on the command line, as `redis-cli -a …`, `sqlcmd -P …` and any
+`--password=…` do; Go's MySQL driver writes `user:pass@tcp(host:3306)/db` and `sqlplus`
+`user/pass@//host:1521/svc`. A placeholder (`user:pass@localhost`, `USER:PASSWORD@HOST`)
 or a token that a detector of its own names (`https://oauth2:glpat-…@gitlab…`) is not
 reported here.
 """
@@ -116,4 +118,80 @@ MYSQL_PASSWORD_FLAG = Detector(
     context_window=80,
 )
 
-DETECTORS = (URL_PASSWORD, ORACLE_THIN, LIBPQ_KEYWORDS, MYSQL_PASSWORD_FLAG)
+
+def _cli_value(text: str) -> tuple[int, int]:
+    """The value after ` -a`, ` -P`, ` --password=` or ` --password `, unquoted."""
+    head = text.lstrip(" \t")
+    offset = len(text) - len(head)
+    flag = len(head) - len(head.lstrip("-")) + 1  # "-a", "-P" or "--password"...
+    if head.startswith("--"):
+        flag = max(head.find("="), head.find(" "), head.find("\t")) + 1
+    start = offset + flag
+    while start < len(text) and text[start] in " \t":
+        start += 1
+    end = len(text)
+    if text[start : start + 1] in ("'", '"'):
+        start, end = start + 1, end - 1
+    return start, end
+
+
+def _cli_ok(text: str) -> bool:
+    start, end = _cli_value(text)
+    return end - start >= 4 and password_ok(text[start:end])
+
+
+_FLAG_VALUE = r"('[^'\s]{4,64}'|\"[^\"\s]{4,64}\"|[^\s'\"\-$<{][^\s'\"]{3,63}\b)"
+
+CLI_PASSWORD_FLAG = Detector(
+    "secret.password_assignment",
+    (r"[ \t]-[aP][ \t]*" + _FLAG_VALUE,),
+    validator=_cli_ok,
+    narrow=_cli_value,
+    # redis-cli -a, sqlcmd/bcp/isql -P: the password flag of these tools only
+    context=("redis-cli", "keydb-cli", "sqlcmd", "bcp", "isql", "osql"),
+    confidence=0.85,
+    context_window=80,
+)
+
+LONG_PASSWORD_FLAG = Detector(
+    "secret.password_assignment",
+    # --password=… / --password … of any command line (not --password-stdin)
+    (r"[ \t]--(password|passwd|db-password)(=|[ \t]+)" + _FLAG_VALUE,),
+    validator=_cli_ok,
+    narrow=_cli_value,
+    confidence=0.85,
+)
+
+GO_MYSQL_DSN = Detector(
+    "secret.url_password",
+    # go-sql-driver/mysql's DSN has no scheme: user:password@tcp(host:3306)/db
+    # (The host part after it is no secret, and a pattern through it is too large a
+    # start-of-match automaton: the credential is `user:password`.)
+    (r"\b[A-Za-z0-9_.\-]{1,32}:[^\s@/\"'`]{3,64}@(tcp|tcp6|unix|udp)\(",),
+    validator=lambda text: password_ok(text[text.find(":") + 1 : text.rfind("@")]),
+    narrow=lambda text: (0, text.rfind("@")),
+    confidence=0.9,
+)
+
+ORACLE_EZCONNECT = Detector(
+    "secret.url_password",
+    # sqlplus user/password@//host:1521/service (and rman, expdp, impdp, sqlldr)
+    (
+        r"\b(sqlplus|rman|expdp|impdp|sqlldr|exp|imp)[ \t]+(-[sSlL][ \t]+)*"
+        r"[A-Za-z0-9_$#.\-]{1,64}/[^\s@/\"']{3,128}@(//)?[A-Za-z0-9.\-\[\]]+",
+    ),
+    validator=lambda text: password_ok(text[text.find("/", text.find(" ")) + 1 : text.rfind("@")]),
+    narrow=lambda text: (len(text) - len(text.split()[-1]), len(text)),
+    confidence=0.9,
+)
+
+DETECTORS = (
+    URL_PASSWORD,
+    ORACLE_THIN,
+    ORACLE_EZCONNECT,
+    GO_MYSQL_DSN,
+    LIBPQ_KEYWORDS,
+    MYSQL_PASSWORD_FLAG,
+    CLI_PASSWORD_FLAG,
+    LONG_PASSWORD_FLAG,
+)

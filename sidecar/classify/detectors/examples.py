@@ -116,8 +116,21 @@ VERSION_STRING = Detector(
     (
         r"\b(version|ver\.?|release|build|firmware|fw|v)[ :]?v?[0-9]{1,4}(\.[0-9]{1,5}){2,5}\b",
         # A numbered section of a document: "see section 2.4.1.3", "§ 4.2.1.1".
-        r"(\b(section|sec\.|chapter|clause|paragraph|para\.?|step|rule|item|figure|table)"
+        r"(\b(section|sec\.|chapter|clause|paragraph|para\.?|step|rule|item|figure|table|oid)"
         r"|\xa7) ?[0-9]{1,3}(\.[0-9]{1,3}){2,5}\b",
+    ),
+    suppress=True,
+    confidence=1.0,
+    caseless=True,
+)
+
+NETWORK_LITERAL = Detector(
+    "suppress.network_literal",
+    # "broadcast 10.255.255.255", "netmask 255.255.0.0": an address that names a network,
+    # no host, and so no one's address.
+    (
+        r"\b(broadcast|netmask|subnet mask|wildcard mask)( address)?[ \t]*[:=]?[ \t]*"
+        r"[0-9]{1,3}(\.[0-9]{1,3}){3}\b",
     ),
     suppress=True,
     confidence=1.0,
@@ -129,4 +142,5 @@ DETECTORS = (
     PUBLISHED_EXAMPLE_IBAN,
     SAMPLE_RECORD_NUMBER,
     VERSION_STRING,
+    NETWORK_LITERAL,
 )

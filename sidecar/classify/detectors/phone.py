@@ -119,7 +119,7 @@ PHONE_WORDS = (
     "phone*", "telephone*", "tel", "tel.", "tél", "tél.", "tél*", "telef*", "teléf*", "telf",
     "tlf", "mobile*", "mobil*", "móvil", "movil", "cell*", "celular", "handy", "portable",
     "mobiel", "gsm", "whatsapp", "sms", "text me", "text him", "text her", "call", "called",
-    "calling", "calls", "callback", "call-back", "ring*", "dial", "reach*",
+    "calling", "calls", "callback", "call-back", "ring*", "dial", "reach*", "kontakt*",
     "contact*", "fax", "ph", "ph.", "mob", "mob.", "llame", "llamar", "llámame", "chiama*",
     "appel*", "anruf*", "rufen", "ligue", "ligar", "bel me", "bellen", "zadzwo*",
     "pod numerem", "numer telefonu", "arayın", "puhelin*",

@@ -179,6 +179,33 @@ PASSWORD_ASSIGNMENT = Detector(
     caseless=True,
 )
 
+
+def _argument_value(text: str) -> tuple[int, int]:
+    """The quoted value after the comma of `'DB_PASSWORD', 'value'`."""
+    start = text.index(",") + 1
+    while start < len(text) and text[start] in " \t\"'":
+        start += 1
+    return start, len(text)
+
+
+def _argument_ok(text: str) -> bool:
+    start, end = _argument_value(text)
+    value = text[start:end]
+    return end - start >= 6 and v.not_placeholder(value) and not v.code_reference(value)
+
+
+PASSWORD_ARGUMENT = Detector(
+    "secret.password_assignment",
+    # define('DB_PASSWORD', 'value'), setenv("PGPASSWORD", "value", 1), a (key, value)
+    # pair: the quoted key, a comma, the quoted value
+    (r"(password|passwd|pwd|pass)[\"'][ \t]*,[ \t]*[\"'][^\s\"',;]{6,}",),
+    run="^\\s\"',;",
+    validator=_argument_ok,
+    narrow=_argument_value,
+    confidence=0.85,
+    caseless=True,
+)
+
 KEYED_SECRET = Detector(
     "secret.generic_high_entropy",
     (
@@ -212,5 +239,6 @@ DETECTORS = (
     PRIVATE_KEY,
     JWT,
     PASSWORD_ASSIGNMENT,
+    PASSWORD_ARGUMENT,
     KEYED_SECRET,
 )

@@ -30,7 +30,7 @@ LABELS = (
     "passenger", "witness", "approver", "signed", "signed by", "signature", "attending",
     "surgeon", "physician", "provider", "prescriber", "referred by", "seen by", "spoke with",
     "spoke to", "called", "visitor", "resident", "student", "candidate", "new hire",
-    "new starter", "set up", "payee", "recipient", "addressee", "deceased", "decedent",
+    "new starter", "payee", "recipient", "addressee", "deceased", "decedent",
     "subscriber", "dependent", "parent", "guardian", "from", "attn", "c/o", "re",
     "name on card", "name on the card", "name on account", "name on the account",
     "cardholder name", "account name", "name on file", "identified as", "dossier",
@@ -156,6 +156,7 @@ NOT_NAMES = frozenset(
     agreement terms conditions privacy data file folder system server client network
     product products item items welcome dashboard settings profile login logout password
     ladies gentlemen diary mum mom dad grandma grandpa auntie uncle santa world universe
+    devs developers engineers crew squad peeps gang fam y'all yall
     home about contact contacts careers news blog press faq emergency urgent important
     confidential internal public private personal general annual quarterly weekly daily
     monthly microsoft google apple amazon meta facebook twitter linkedin slack zoom teams
