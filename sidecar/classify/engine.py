@@ -27,7 +27,7 @@ from sidecar.classify.allowance import Allowance
 from sidecar.classify.dbcache import cached_compile
 from sidecar.classify.decode import decode_base64, decode_percent, percent_tokens
 from sidecar.classify.detectors import DEFAULT_DETECTORS, Detector
-from sidecar.classify.detectors.base import has_context
+from sidecar.classify.detectors.base import has_context, vetoed
 from sidecar.classify.gate import ContextGate
 from sidecar.classify.model import DUMP, JSON, TEXT, Finding, Segment
 from sidecar.classify.normalize import char_offsets, normalize, prepare
@@ -402,6 +402,8 @@ class Scanner:
         if detector.validator is not None and not detector.validator(value):
             return None
         if detector.context and not has_context(text, start, detector, end):
+            return None
+        if detector.veto and vetoed(text, start, end, detector):
             return None
         if detector.narrow is not None:
             a, b = detector.narrow(value)

@@ -21,12 +21,13 @@ from benchmarks import evaluate
 from sidecar.classify.detectors import TAGS
 from tests.data.eval import NEW_TAGS, SPLITS, Label, MarkupError, Record, load, parse
 
-FLOOR_DOCUMENT_RECALL = 0.80
-"""Dev-split document recall measured when the corpus was written (0.834), less a margin.
-Raise it as the classifier improves; never lower it to make a change pass."""
-CEILING_LOOKALIKE_RATE = 0.09
-"""Dev-split look-alike rate measured then (0.068: published test card numbers, sample
-keys), plus a margin. Lower it as the classifier improves."""
+FLOOR_DOCUMENT_RECALL = 0.98
+"""Dev-split document recall (0.834 when the corpus was written; 0.999 with the entity
+stage and the structured detectors of issue 18), less a margin. Raise it as the classifier
+improves; never lower it to make a change pass."""
+CEILING_LOOKALIKE_RATE = 0.015
+"""Dev-split look-alike rate (0.068 when the corpus was written; 0.005 now), plus a
+margin. Lower it as the classifier improves."""
 
 MIN_POSITIVES = 250
 MIN_LOOKALIKES_TOTAL = 300
@@ -125,9 +126,20 @@ def test_dev_and_test_share_no_text() -> None:
     assert lines("dev") & lines("test") == set()
 
 
+SHARED_VOCABULARY = frozenset({"phi.diagnosis", "phi.icd10"})
+"""Labels whose values come from one public vocabulary ("asthma", "F11.20"): both splits
+name the same diseases and codes, as real notes do; what must not repeat is a person's
+name, address, number or credential."""
+
+
 def test_dev_and_test_share_no_labelled_value() -> None:
     def values(split: str) -> set[str]:
-        return {key(r.value(lab)) for r in records(split) for lab in r.labels}
+        return {
+            key(r.value(lab))
+            for r in records(split)
+            for lab in r.labels
+            if lab.tag not in SHARED_VOCABULARY
+        }
 
     assert values("dev") & values("test") == set()
 

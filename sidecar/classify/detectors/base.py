@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 Validator = Callable[[str], bool]
 Narrow = Callable[[str], tuple[int, int]]
@@ -25,6 +26,16 @@ class Detector:
     context_after: int = 0
     """When set, a context word up to this many characters after the candidate counts too,
     in the same paragraph ("... 3700 0000 0000 002 as the test Amex card")."""
+    veto: tuple[str, ...] = ()
+    """Words (like `context`) that rule a candidate out when one ends within `veto_window`
+    characters before it: "version 10.2.0.1" is no host address. Checked in Python on a
+    candidate only, so it costs the fast pass nothing."""
+    veto_window: int = 16
+    veto_after: int = 0
+    """When set, a veto word up to this many characters after the candidate counts too."""
+    veto_if: Validator | None = None
+    """When set, the veto applies only to candidates it accepts (a published test card
+    number, not every card number, is ruled out by documentation words)."""
     extend_to: str | None = None
     """If set, the finding's span runs to the end of this marker's line (PEM blocks), or
     `{}` for the enclosing JSON object (service-account files)."""
@@ -107,20 +118,48 @@ def has_context(text: str, start: int, detector: Detector, end: int | None = Non
     `context_after`, after it ends at `end`)."""
     distance = context_distance(text, start, detector.context, detector.context_window)
     if distance is None:
-        return bool(detector.context_after and end is not None and _after(text, end, detector))
+        return bool(
+            detector.context_after
+            and end is not None
+            and words_after(text, end, detector.context, detector.context_after)
+        )
     return not detector.one_value or not _has_number(text, start - distance, start)
 
 
-def _after(text: str, end: int, detector: Detector) -> bool:
-    """A context word, as a word of its own, within `context_after` characters after `end`
-    and before the next blank line. Only candidates with no context before reach here."""
-    region = text[end : end + detector.context_after].lower().split("\n\n", 1)[0]
-    for word in detector.context:
+@lru_cache(maxsize=64)
+def _words_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for `words` as words of their own (a trailing `*` marks a stem)."""
+    alternatives = []
+    for word in words:
         stem = word.endswith("*")
         literal = re.escape(word[:-1] if stem else word)
-        if re.search(rf"(?<!\w){literal}" + ("" if stem else r"(?!\w)"), region):
-            return True
-    return False
+        alternatives.append(rf"(?<!\w){literal}" + ("" if stem else r"(?!\w)"))
+    return re.compile("|".join(alternatives))
+
+
+def words_after(text: str, end: int, words: tuple[str, ...], window: int) -> bool:
+    """One of `words` (as in `Detector.context`), as a word of its own, within `window`
+    characters after `end` and before the next blank line."""
+    region = text[end : end + window].lower().split("\n\n", 1)[0]
+    if not any(w.rstrip("*") in region for w in words):  # the common case, at C speed
+        return False
+    return _words_regex(words).search(region) is not None
+
+
+def _any_before(text: str, start: int, words: tuple[str, ...], window: int) -> bool:
+    region = text[max(0, start - window) : start].lower()
+    return any(w.rstrip("*") in region for w in words)
+
+
+def vetoed(text: str, start: int, end: int, detector: Detector) -> bool:
+    """Whether `detector.veto` rules out the candidate at [start, end) (see the field)."""
+    if detector.veto_if is not None and not detector.veto_if(text[start:end]):
+        return False
+    if _any_before(text, start, detector.veto, detector.veto_window) and (
+        context_distance(text, start, detector.veto, detector.veto_window) is not None
+    ):
+        return True
+    return bool(detector.veto_after) and words_after(text, end, detector.veto, detector.veto_after)
 
 
 def _has_number(text: str, start: int, end: int, digits: int = 4) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from sidecar.classify import validators as v
+from sidecar.classify.detectors import examples
 from sidecar.classify.detectors.base import Detector, trailing_digits
 
 _SEPARATORS = " -."
@@ -80,6 +81,11 @@ PAN = Detector(
     continues=_next_group,
     later_starts=_later_group_starts,
     confidence=0.95,
+    # a published test number near documentation words (the same paragraph)
+    veto=examples.DOCUMENTATION_WORDS,
+    veto_window=160,
+    veto_after=120,
+    veto_if=examples.published_test_card,
 )
 
 TRACK_DATA = Detector(

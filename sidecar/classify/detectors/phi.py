@@ -7,7 +7,7 @@ Clinical words alone are not PHI (a question about diabetes is public); they bec
 from __future__ import annotations
 
 from sidecar.classify import validators as v
-from sidecar.classify.detectors import icd10
+from sidecar.classify.detectors import examples, icd10
 from sidecar.classify.detectors.base import Detector
 
 PERSONAL_IDENTIFIERS = ("pii.", "phi.mrn", "phi.mbi", "phi.npi")
@@ -36,6 +36,9 @@ MRN = Detector(
     context=MRN_WORDS,
     confidence=0.85,
     context_window=40,
+    veto=examples.SAMPLE_WORDS,  # "the HL7 example uses MRN 12345678 as a placeholder"
+    veto_window=40,
+    veto_after=40,
 )
 
 NHS_NUMBER = Detector(
@@ -57,6 +60,9 @@ NPI = Detector(
     validator=v.npi,
     context=("npi", "national provider", "provider*", "prescriber", "physician"),
     confidence=0.95,
+    veto=examples.SAMPLE_WORDS,  # "NPI 1679576722 as its sample identifier"
+    veto_window=40,
+    veto_after=40,
 )
 
 DEA = Detector(

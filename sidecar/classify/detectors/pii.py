@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sidecar.classify import validators as v
-from sidecar.classify.detectors import dates, phone
+from sidecar.classify.detectors import dates, examples, phone
 from sidecar.classify.detectors.base import Detector
 
 EMAIL = Detector(
@@ -92,6 +92,9 @@ IBAN = Detector(
     (r"\b[A-Z]{2}[0-9]{2}( ?[A-Z0-9]{4}){2,7}( ?[A-Z0-9]{1,4})?\b",),
     validator=v.iban,
     confidence=0.99,
+    veto=examples.DOCUMENTATION_WORDS,  # the registry's examples in documentation
+    veto_window=48,
+    veto_if=examples.example_iban,
 )
 
 SWIFT_BIC = Detector(
@@ -111,6 +114,16 @@ ABA_ROUTING = Detector(
     confidence=0.95,
 )
 
+NOT_A_HOST = (
+    "version", "ver", "ver.", "release", "build", "firmware", "fw", "v", "patch", "kernel",
+    "section", "sec.", "chapter", "clause", "paragraph", "para", "para.", "step", "rule",
+    "item", "figure", "table", "oid", "\u00a7", "broadcast", "netmask", "mask",
+    "subnet mask", "wildcard mask",
+)  # fmt: skip
+"""Right before an address-shaped number, these make it a version ("firmware 3.1.0.2"), a
+numbered section ("see section 2.4.1.3"), an OID or a network's mask or broadcast address
+("broadcast 10.255.255.255"): no one's host address."""
+
 IPV4 = Detector(
     "pii.ip_address",
     # Dotted runs longer than four parts are swallowed whole (and then fail validation), so
@@ -118,6 +131,7 @@ IPV4 = Detector(
     (r"\b([0-9]+\.)?[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]+)?\b",),
     whole=True,
     validator=v.ip_address,
+    veto=NOT_A_HOST,
     confidence=0.85,
 )
 
@@ -131,6 +145,7 @@ IPV6 = Detector(
         r"[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){1,5}:[0-9]{1,3}(\.[0-9]{1,3}){3}\b",
     ),
     validator=v.ip_address,
+    veto=NOT_A_HOST,
     confidence=0.85,
 )
 

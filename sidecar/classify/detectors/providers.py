@@ -67,13 +67,24 @@ WORD_KEYS = Detector(
     confidence=0.95,
 )
 
+
+def _last_32(text: str) -> tuple[int, int]:
+    return len(text) - 32, len(text)
+
+
 TWILIO_AUTH_TOKEN = Detector(
     TAG,
-    (r"\b[0-9a-f]{32}\b",),
-    validator=v.not_placeholder,
-    context=("twilio*", "auth_token", "authtoken", "auth token", "auth-token"),
+    # 32 hex digits after a Twilio word or an API key SID ("Client('SK…', '<token>')").
+    # Anchored on those words: a bare 32-hex pattern gated by context words cost the fast
+    # pass 5% (every word starting with a-f starts a candidate).
+    (
+        r"\b(twilio|auth[_\- ]?token)[^\n]{0,60}\b[0-9a-f]{32}\b",
+        r"\bSK[0-9a-fA-F]{32}[\"']?[ \t]*,[ \t]*[\"']?[0-9a-f]{32}\b",
+    ),
+    validator=lambda text: v.not_placeholder(text[-32:]),
+    narrow=_last_32,
     confidence=0.8,
-    context_window=120,
+    caseless=True,
 )
 
 DETECTORS = (RUN_KEYS, WORD_KEYS, TWILIO_AUTH_TOKEN)

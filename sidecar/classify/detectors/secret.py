@@ -58,14 +58,19 @@ AWS_SECRET_KEY = Detector(
     caseless=True,
 )
 
+
+def _last_40(text: str) -> tuple[int, int]:
+    return len(text) - 40, len(text)
+
+
 AWS_SECRET_BESIDE_ID = Detector(
     "secret.aws_secret_key",
     # The secret right after its key id with no name of its own: the IAM console's
-    # credentials.csv ("AKIA…,wJal…"), a table, two lines of a chat.
-    (r"\b[A-Za-z0-9/+]{40}\b",),
-    validator=v.aws_secret_key,
-    near=("secret.aws_access_key",),
-    near_window=80,
+    # credentials.csv ("AKIA…,wJal…"), a table row, two lines of a chat. Anchored on the
+    # key id: a bare 40-character run everywhere made the fast pass 35% slower.
+    (r"\b(AKIA|ASIA)[A-Z2-7]{16}[ \t\r\n,;|:\"'`]{1,8}[A-Za-z0-9/+]{40}\b",),
+    validator=lambda text: v.aws_secret_key(text[-40:]),
+    narrow=_last_40,
     confidence=0.9,
 )
 
