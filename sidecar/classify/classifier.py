@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 
 from sidecar.classify.custom import custom_detectors
 from sidecar.classify.detectors import DEFAULT_DETECTORS
+from sidecar.classify.detectors.phi import PERSONAL_IDENTIFIERS
 from sidecar.classify.engine import Scanner
 from sidecar.classify.entities.base import MEDIUM_FLOOR
 from sidecar.classify.entities.stage import EntityStage
@@ -42,6 +43,21 @@ def _level_of(categories: set[str]) -> str:
     if categories:
         return "confidential"
     return "public"
+
+
+PERSON_BOUND = frozenset({"phi.icd10"})
+"""Tags that are health data only about someone: "what does E11.9 mean?" is a coding
+question, "Dx E11.9 for Mr. Okafor" is PHI. Kept only when the request carries a person
+identifier (`PERSONAL_IDENTIFIERS`) at any confidence, a possible name included, since a
+claim line names its patient in ways a recognizer may rate low."""
+
+
+def _person_bound(findings: list[Finding]) -> list[Finding]:
+    if not any(f.tag in PERSON_BOUND for f in findings):
+        return findings
+    if any(f.tag.startswith(PERSONAL_IDENTIFIERS) for f in findings):
+        return findings
+    return [f for f in findings if f.tag not in PERSON_BOUND]
 
 
 class Classifier:
@@ -84,6 +100,7 @@ class Classifier:
         findings = report.findings
         if self.entities is not None and self.entities.needed(findings):
             findings = findings + self.entities.run(segments, findings, self.scanner.budget)
+        findings = _person_bound(findings)
         # Below medium confidence a finding does not count (the policy contract): a
         # capitalised word pair with no cue may be a name, and a stricter policy may act
         # on `low_confidence_tags`, but the level and categories do not move for it.

@@ -252,10 +252,15 @@ def bic(value: str) -> bool:
     return bool(_bic.is_valid(value))
 
 
+_DOC_MAC = ("00005e0053", "01005e9000", "33330001")
+"""RFC 7042's documentation ranges (00-00-5E-00-53-xx unicast, 01-00-5E-90-10-xx multicast,
+33-33-00-01-00-xx IPv6 multicast): for examples, like 192.0.2.0/24."""
+
+
 def mac_address(value: str) -> bool:
     """A unicast hardware address; all-zero and broadcast addresses identify nothing."""
     hexdigits = "".join(c for c in value if c not in ":-.").lower()
-    if hexdigits in ("000000000000", "ffffffffffff"):
+    if hexdigits in ("000000000000", "ffffffffffff") or hexdigits.startswith(_DOC_MAC):
         return False
     return bool(_mac.is_valid(value if ":" in value or "-" in value else hexdigits))
 

@@ -15,7 +15,7 @@ from tests.classify.extraction import chat_segments
 
 CLASSIFIER = Classifier()
 PAN = "4929173405812269"  # Luhn-valid; not a published test number ("e.g." 4111... is one)
-EMAIL = "jane@example.com"
+EMAIL = "jane@northwind-mail.com"  # example.com after "e.g." is a placeholder
 
 
 def chat(arguments: str, content: str = "hi") -> dict[str, Any]:

@@ -77,3 +77,26 @@ SAMPLE_WORDS = (
 for what is a patient's own record ("test results for MRN ..."), and no bare "example",
 the word of every example.org address. A provider or record number the sentence calls a
 sample ("the FHIR tutorial uses NPI 1679576722 as its sample identifier") is none."""
+
+
+PLACEHOLDER_WORDS = (
+    "placeholder*", "for example", "an example", "examples", "e.g.", "sample*", "dummy",
+    "fake", "fictional", "fictitious", "mock*", "demo*", "docs", "documentation",
+    "tutorial*", "template*", "form field", "such as",
+)  # fmt: skip
+"""Words that call a contact detail a stand-in ("email placeholder user@example.com",
+"phone placeholder (201) 555-0123"). No bare "example": it is the domain's own word."""
+
+_EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net", ".example", ".test", ".invalid")
+
+
+def example_address(value: str) -> bool:
+    """An e-mail address at a domain RFC 2606 reserves for documentation."""
+    return value.lower().rsplit("@", 1)[-1].endswith(_EXAMPLE_DOMAINS)
+
+
+def fictional_number(value: str) -> bool:
+    """A North American number in 555-0100 to 555-0199, the range the NANP keeps for
+    fiction and examples."""
+    digits = "".join(c for c in value if c.isdigit())[-7:]
+    return len(digits) == 7 and digits[:3] == "555" and digits[3:5] == "01"

@@ -21,6 +21,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
 
+from sidecar.classify.detectors import examples
 from sidecar.classify.detectors.base import Detector
 
 _BUSINESS_TYPES = frozenset(
@@ -153,6 +154,10 @@ NORTH_AMERICAN = Detector(
     ),
     validator=north_american,
     confidence=0.8,
+    veto=examples.PLACEHOLDER_WORDS,  # "phone placeholder (201) 555-0123"
+    veto_window=40,
+    veto_after=40,
+    veto_if=examples.fictional_number,
 )
 
 NATIONAL_GROUPED = Detector(

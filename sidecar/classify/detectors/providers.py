@@ -62,6 +62,12 @@ WORD_KEYS = Detector(
         r"\bkey-[0-9a-f]{32}\b",
         r"\bwhsec_[A-Za-z0-9+/]{32,}\b",
         r"\bSK[0-9a-fA-F]{32}\b",
+        r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}",  # HashiCorp Vault service, batch, recovery tokens
+        r"\bsq[upa]_[0-9a-f]{40}\b",  # SonarQube user, project and analysis tokens
+        r"\bsk\.eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{16,}",  # Mapbox secret tokens
+        r"\bdop_v1_[0-9a-f]{64}\b",  # DigitalOcean personal access tokens
+        # a Sentry DSN's key: https://<32 hex>@o123.ingest.sentry.io/…
+        r"\bhttps://[0-9a-f]{32}@[a-z0-9.\-]{0,64}sentry\.io",
     ),
     validator=v.not_placeholder,
     confidence=0.95,

@@ -66,9 +66,22 @@ def _last_40(text: str) -> tuple[int, int]:
 AWS_SECRET_BESIDE_ID = Detector(
     "secret.aws_secret_key",
     # The secret right after its key id with no name of its own: the IAM console's
-    # credentials.csv ("AKIA…,wJal…"), a table row, two lines of a chat. Anchored on the
-    # key id: a bare 40-character run everywhere made the fast pass 35% slower.
-    (r"\b(AKIA|ASIA)[A-Z2-7]{16}[ \t\r\n,;|:\"'`]{1,8}[A-Za-z0-9/+]{40}\b",),
+    # credentials.csv ("AKIA…,wJal…"), a table row, "AKIA… / wJal…", "AKIA… and wJal…".
+    # Anchored on the key id: a bare 40-character run everywhere made the fast pass 35%
+    # slower.
+    (r"\b(AKIA|ASIA)[A-Z2-7]{16}[ \t\r\n,;|:\"'`]{1,8}(/[ \t]+|and[ \t]+)?[A-Za-z0-9/+]{40}\b",),
+    validator=lambda text: v.aws_secret_key(text[-40:]),
+    narrow=_last_40,
+    confidence=0.9,
+)
+
+AWS_SECRET_NEXT_LINE = Detector(
+    "secret.aws_secret_key",
+    # the next line of a config that names it briefly: AK = 'AKIA…' / SK = '…'
+    (
+        r"\b(AKIA|ASIA)[A-Z2-7]{16}[\"']?[ \t]*\r?\n[ \t]*[A-Za-z_]{1,24}[ \t]*[:=][ \t]*[\"']?"
+        r"[A-Za-z0-9/+]{40}\b",
+    ),
     validator=lambda text: v.aws_secret_key(text[-40:]),
     narrow=_last_40,
     confidence=0.9,
@@ -102,8 +115,13 @@ GITHUB_TOKEN = Detector(
 
 GITLAB_TOKEN = Detector(
     "secret.gitlab_token",
-    # No \b after it: the last of the 20 characters may be a "-".
-    (r"\bglpat-[A-Za-z0-9_\-]{20,}",),
+    # No \b after it: the last of the 20 characters may be a "-". Personal, CI job, deploy,
+    # runner, pipeline-trigger, OAuth, feed, incoming-mail and agent tokens, and runner
+    # registration tokens (GR1348941…).
+    (
+        r"\b(glpat|glcbt|gldt|glrt|glptt|glsoat|glft|glimt|glagent|gloas)-[A-Za-z0-9_\-]{20,}",
+        r"\bGR1348941[A-Za-z0-9_\-]{20,}",
+    ),
     run=_KEY,
     confidence=0.97,
 )
@@ -150,7 +168,12 @@ ANTHROPIC_KEY = Detector(
 
 PRIVATE_KEY = Detector(
     "secret.private_key",
-    (r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----",),
+    # The header with a body after it (the encrypted form's Proc-Type and DEK-Info lines
+    # allowed): "paste it between -----BEGIN PRIVATE KEY----- and -----END…" holds none.
+    (
+        r"-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----[ \t]*\r?\n[ \t]*"
+        r"(Proc-Type:[^\n]*\nDEK-Info:[^\n]*\n\s*)?[A-Za-z0-9+/]{4}",
+    ),
     confidence=0.99,
     extend_to="-----END",
 )
@@ -229,10 +252,52 @@ KEYED_SECRET = Detector(
     caseless=True,
 )
 
+APP_KEY = Detector(
+    "secret.generic_high_entropy",
+    # APP_KEY=base64:…, FERNET_KEY, SESSION_SECRET, JWT_KEY: frameworks' signing keys
+    # (a database of its own: one with KEYED_SECRET's is too large for start of match)
+    (
+        r"(app|fernet|session|cookie|hmac|jwt)[ _\-]?(key|secret)[a-z0-9_\-]*[\"'\]]{0,2}"
+        r"[ \t]*[:=][ \t]*[\"']?(base64:)?[A-Za-z0-9+/=_\-.]{16,}",
+    ),
+    run="A-Za-z0-9+/=_\\-.",
+    validator=_entropy_value_ok,
+    narrow=_keyed_value,
+    confidence=0.75,
+    caseless=True,
+)
+
+SCHEME_CREDENTIAL = Detector(
+    "secret.generic_high_entropy",
+    # "Authorization", "Basic …" / "Bearer …" as a header argument: the scheme word names
+    # the credential wherever it stands
+    (r"\b(bearer|basic)[ \t]+[A-Za-z0-9+/=_\-.]{20,}",),
+    run="A-Za-z0-9+/=_\\-.",
+    validator=_entropy_value_ok,
+    narrow=_keyed_value,
+    confidence=0.75,
+    caseless=True,
+)
+
+ENV_FALLBACK = Detector(
+    "secret.generic_high_entropy",
+    # a literal fallback after an environment lookup: process.env.JWT_SECRET || '…',
+    # os.environ.get("KEY", "…"), getenv("KEY", "…")
+    (
+        r"(process\.env\.[A-Za-z0-9_]+[ \t]*(\|\||\?\?)|(environ\.get|getenv)\([\"'][A-Za-z0-9_]+"
+        r"[\"'][ \t]*,)[ \t]*[\"'][A-Za-z0-9+/=_\-.]{16,}",
+    ),
+    run="A-Za-z0-9+/=_\\-.",
+    validator=_entropy_value_ok,
+    narrow=_keyed_value,
+    confidence=0.75,
+)
+
 DETECTORS = (
     AWS_ACCESS_KEY,
     AWS_SECRET_KEY,
     AWS_SECRET_BESIDE_ID,
+    AWS_SECRET_NEXT_LINE,
     GCP_SERVICE_ACCOUNT,
     AZURE_STORAGE_KEY,
     GITHUB_TOKEN,
@@ -246,4 +311,7 @@ DETECTORS = (
     PASSWORD_ASSIGNMENT,
     PASSWORD_ARGUMENT,
     KEYED_SECRET,
+    APP_KEY,
+    SCHEME_CREDENTIAL,
+    ENV_FALLBACK,
 )

@@ -104,6 +104,13 @@ WORKS = (
 )  # fmt: skip
 """After "X's": a public figure's work ("Lincoln's Gettysburg address" is history)."""
 
+VENUES = (
+    "Restaurant", "Bakery", "Diner", "Cafe", "Café", "Bistro", "Grill", "Kitchen", "Tavern",
+    "Pizzeria", "Deli", "Noodle House", "Steakhouse", "Brasserie", "Trattoria", "Pub",
+)  # fmt: skip
+"""Capitalised, after a possessive: a business ("Mama Chen's Noodle House", "Joe's Diner");
+"Maria's kitchen" in lower case is still someone's."""
+
 GOODS = (
     "boots", "shoes", "sneakers", "sandals", "jeans", "jacket", "jackets", "perfume",
     "fragrance", "cologne", "sunglasses", "watch", "watches", "handbag", "handbags",
@@ -156,7 +163,9 @@ NOT_NAMES = frozenset(
     agreement terms conditions privacy data file folder system server client network
     product products item items welcome dashboard settings profile login logout password
     ladies gentlemen diary mum mom dad grandma grandpa auntie uncle santa world universe
-    devs developers engineers crew squad peeps gang fam y'all yall
+    devs developers engineers crew squad peeps gang fam y'all yall coordinator director
+    officer lead head specialist assistant associate representative administrator analyst
+    reliability site volunteer volunteers aboard grüße grusse gruesse beste liebe
     home about contact contacts careers news blog press faq emergency urgent important
     confidential internal public private personal general annual quarterly weekly daily
     monthly microsoft google apple amazon meta facebook twitter linkedin slack zoom teams

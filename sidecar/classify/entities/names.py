@@ -12,12 +12,15 @@ words that are not names (a sentence's first word, "Dear", "Patient", days, role
 |---|---|---|
 | a title, role label or self-introduction | "Mr. Kowalski", "Patient: Maria Okafor" | 0.9 high |
 | an identifier right after | "Walter Pruitt, MRN 7731904", "Edith Marchetti, 84," | 0.9 high |
-| a greeting, sign-off or reporting verb | "Hi Aisling", "Tom Brophy called" | 0.7 medium |
-| two words, the first a known given name | "Tom Brophy will be on leave" | 0.6 medium |
+| a greeting or sign-off | "Hi Aisling", "Regards, Tom Brophy" | 0.7 medium |
+| a reporting verb, a colon, "for"/"call" before | "Tom Brophy called" | 0.65 medium (c) |
+| two words, the first a known given name | "Tom Brophy will be on leave" | 0.6 medium (c) |
 | two capitalised words, nothing else | "Kraków Zofia" | 0.35 low |
 | a public figure or placeholder | "Abraham Lincoln's speech", "John Doe" | 0.3 low |
 
 A single capitalised word needs a cue: "Mr. Adeyemi" is a name, "Sanjay" alone is none.
+(c): below 0.7, a hit needs other evidence in the request (the entity stage's
+corroboration rule), since "Conan Doyle wrote" is as often a public figure as a customer.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from sidecar.classify.entities.name_lexicon import NameLexicon, NoLexicon, fold,
 from sidecar.classify.entities.public_names import PUBLIC_FIGURES, PUBLIC_SURNAMES
 
 TAG = "pii.person_name"
-STRONG, WEAK, KNOWN_PAIR, KNOWN_FIRST, BARE_PAIR, PUBLIC = 0.9, 0.7, 0.65, 0.6, 0.35, 0.3
+STRONG, WEAK, HINTED, KNOWN_PAIR, KNOWN_FIRST = 0.9, 0.7, 0.65, 0.65, 0.6
+BARE_PAIR, PUBLIC = 0.35, 0.3
 MAX_WORDS = 4
 """A longer run of capitalised words is a heading or a title, not a name."""
 
@@ -60,6 +64,9 @@ _RIGHT = re.compile(
     r"chart\b|member id|employee id|ssn\b|npi\b|nhs\b|\d{1,3}\s?(?:y/?o|yo|yrs?|years?|[mf])\b|"
     r"aged?\b|<[^\s@<>]+@|\(?[\w.+-]+@[\w-]+\.[\w.]+|\+\d|\(\d{3}\)|tel\b|phone\b)))"
     r"|(?P<works>['\u2019]s[ \t]+(?:" + "|".join(cues.WORKS) + r")\b)"
+    r"|(?P<venue>['\u2019]s[ \t]+(?-i:(?:[A-Z][a-z]+[ \t]+){0,2}(?:"
+    + "|".join(cues.VENUES)
+    + r"))\b)"
     r"|(?P<goods>[ \t]+(?:[A-Z][a-z]+[ \t]+){0,2}(?:" + "|".join(cues.GOODS) + r")\b)"
     r"|(?P<verb>[ \t]+(?:called|rang|phoned|emailed|e-mailed|wrote|writes|said|says|asked|"
     r"asks|reports|reported|complained|complains|visited|presents|presented|was admitted|"
@@ -127,6 +134,10 @@ class PersonNameRecognizer:
                     continue
                 before = text[start - 24 if start > 24 else 0 : start].split()
                 last = before[-1].lower().strip(_PUNCT) if before else ""
+                single = self._single(text, start, run.end(), value, last)
+                if single is not None:
+                    out.append(EntityHit(TAG, start, run.end(), single))
+                    continue
                 if last not in _FINAL_WORDS and not (before and before[-1] in _DASH_WORDS):
                     continue
                 if _left_cue(text, start) not in _SINGLE_CUES:
@@ -140,6 +151,18 @@ class PersonNameRecognizer:
                         out.append(EntityHit(TAG, name[0][0], name[-1][1], confidence))
         return out
 
+    def _single(self, text: str, start: int, end: int, word: str, last: str) -> float | None:
+        """A lone known given name with a cue that only a person's name takes: a chat
+        speaker at the start of a line ("[#ops] Anja: …", medium) or after "ask", "tell",
+        "cc", "forwarded to" (medium, corroborated); None to go on with the other cues."""
+        if not self.lexicon.first(word):
+            return None
+        if text.startswith(":", end) and _line_head(text, start):
+            return WEAK
+        if last in _SINGLE_WEAK_BEFORE:
+            return HINTED
+        return None
+
     def _confidence(self, text: str, name: list[tuple[int, int, str]]) -> float | None:
         start, end = name[0][0], name[-1][1]
         folded = [fold(w.rstrip(".")) for _, _, w in name]
@@ -151,7 +174,7 @@ class PersonNameRecognizer:
             " ".join(folded) in PUBLIC_FIGURES
             or _titled(text, start, folded)
             or cue == "public"
-            or right in ("works", "goods")
+            or right in ("works", "goods", "venue")
             or (folded[-1] in PUBLIC_SURNAMES and not strong)
         ):
             return PUBLIC
@@ -161,14 +184,28 @@ class PersonNameRecognizer:
             return None  # "the Mona Lisa", "the Dell Latitude"; "1427 Maple Ridge Dr"
         if single:
             return WEAK if cue in ("greeting", "signoff") else None
-        if cue in ("greeting", "signoff", "weak", "colon") or right == "verb":
+        if cue in ("greeting", "signoff"):
             return WEAK
+        if cue in ("weak", "colon") or right == "verb":
+            # "call Bilal Chaudhry", "answer: Srinivasa Ramanujan", "Conan Doyle wrote": as
+            # often a public figure as a private person, so it needs corroboration
+            return HINTED
         first, last = self.lexicon.first(name[0][2]), self.lexicon.last(name[-1][2])
         if first and last:
             return KNOWN_PAIR
         if first:
             return KNOWN_FIRST
         return BARE_PAIR
+
+
+_SINGLE_WEAK_BEFORE = frozenset({"ask", "tell", "cc", "cc:", "ping", "pinged", "thank", "thanks"})
+_SPEAKER_PREFIX = re.compile(r"[ \t]*(?:\[[^\]\n]{0,40}\][ \t]*|\d{1,2}:\d{2}[ \t]*)*")
+
+
+def _line_head(text: str, start: int) -> bool:
+    """Whether only a chat's channel or time stamp precedes `start` on its line."""
+    line = text.rfind("\n", 0, start) + 1
+    return _SPEAKER_PREFIX.fullmatch(text, line, start) is not None
 
 
 def _titled(text: str, start: int, folded: list[str]) -> bool:

@@ -57,7 +57,8 @@ PUBLIC_FIGURES = frozenset(
     dr martens|dr oetker|dr scholl|dr seuss|dr who|doctor who|dr dre|dr phil
     mr clean|mr muscle|mr potato head|mrs doubtfire|dr jekyll|dr frankenstein
     hello kitty|dear abby|uncle ben|aunt jemima|papa john|little caesar|betty crocker
-    hercule poirot|miss marple|jane marple|elizabeth bennet|jay gatsby|atticus finch
+    hercule poirot|miss marple|jane marple|mr darcy|professor moriarty|mr hyde
+    elizabeth bennet|jay gatsby|atticus finch
     holden caulfield|jane eyre|anna karenina|don quixote|huckleberry finn|tom sawyer
     baker mckenzie|clifford chance|allen overy|latham watkins|kirkland ellis|skadden arps
     sullivan cromwell|davis polk|simpson thacher|cleary gottlieb|white case|norton rose

@@ -15,7 +15,8 @@ scan budget. Then, over the whole request:
 * Corroboration. A hit that is medium by its form alone (confidence below
   `CORROBORATED_FLOOR`: "Tom Brophy" with no cue around it, "12 Main Street" with no city)
   stays medium only when the request carries other evidence: a structured finding at
-  medium or above, or an entity hit at `CORROBORATED_FLOOR` or above. Otherwise it is
+  medium or above, an entity hit at `CORROBORATED_FLOOR` or above, or a medium hit of
+  another tag ("Graham Oduya has type 1 diabetes": the name and the diagnosis). Otherwise it is
   demoted to low (`UNCORROBORATED`), where it counts for neither the tags nor the level.
   A text that names "Grace Hopper" and nothing else about anyone is most often about the
   public figure or the product of the same name; a ticket about a private person almost
@@ -140,6 +141,8 @@ def _corroborated(found: list[Finding], structured: Sequence[Finding]) -> list[F
         f.confidence >= CORROBORATED_FLOOR for f in found
     ):
         return found
+    if len({f.tag for f in found if f.confidence >= MEDIUM_FLOOR}) > 1:
+        return found  # a name and a diagnosis, a name and an address back each other
     return [
         replace(f, confidence=UNCORROBORATED)
         if MEDIUM_FLOOR <= f.confidence < CORROBORATED_FLOOR
