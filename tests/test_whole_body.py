@@ -58,7 +58,8 @@ def user(text: str = "hello") -> list[dict[str, Any]]:
                     "schema": {
                         "type": "object",
                         "properties": {f"ssn_{SSN}": {"type": "string"}},
-                        "description": f"e.g. {EMAIL}",
+                        # (not an example.com address: after "e.g." that is a placeholder)
+                        "description": "e.g. jane.roe@northwind-mail.com",
                     },
                 },
             }
