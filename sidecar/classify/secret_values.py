@@ -61,6 +61,10 @@ PUBLISHED_SAMPLES = (
     "T00000000/B00000000/",
     "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
     "xoxp-23984754863-2348975623103",
+    # The Kubernetes documentation's Secret example (base64 of "1f2d1e2e67df").
+    "MWYyZDFlMmU2N2Rm",
+    # The Azure Storage emulator's (Azurite's) published development account key.
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 )
 """Values published in providers' documentation: no one's secret, whatever their shape."""
 

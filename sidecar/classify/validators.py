@@ -190,7 +190,8 @@ _NOT_PERSONAL_V6 = ipaddress.ip_network("2001:db8::/32")
 def ip_address(value: str) -> bool:
     """A routable or private host address. Loopback, unspecified, multicast, reserved and
     documentation addresses identify nobody, so they do not count; nor do IPv4 link-local
-    ones (169.254/16, picked at random by a host without DHCP). An IPv6 link-local address
+    ones (169.254/16, picked at random by a host without DHCP), nor an IPv4 address ending
+    in .0.0, which names a network or is a version number. An IPv6 link-local address
     does (fe80::a00:27ff:fe4e:66a1%eth1): its interface id is often the MAC address. An
     IPv4-mapped address (::ffff:84.23.119.5) is judged as the IPv4 address it carries."""
     try:
@@ -202,6 +203,8 @@ def ip_address(value: str) -> bool:
     if addr.is_loopback or addr.is_unspecified or addr.is_multicast or addr.is_reserved:
         return False
     if isinstance(addr, ipaddress.IPv4Address):
+        if value.endswith(".0.0"):
+            return False  # a network (10.20.0.0) or a version (19.3.0.0), not a host
         return not addr.is_link_local and not any(addr in net for net in _NOT_PERSONAL_V4)
     return addr not in _NOT_PERSONAL_V6
 
@@ -305,10 +308,14 @@ def dea(value: str) -> bool:
 _MBI_LETTERS = frozenset("ACDEFGHJKMNPQRTUVWXY")
 
 
+EXAMPLE_MBIS = frozenset({"1EG4TE5MK73"})
+"""The MBI CMS prints in its own format guide."""
+
+
 def mbi(value: str) -> bool:
     """Medicare Beneficiary Identifier, CMS format C A AN N A AN N A A N N (no S L O I B Z)."""
     v = value.replace("-", "").upper()
-    if len(v) != 11:
+    if len(v) != 11 or v in EXAMPLE_MBIS:
         return False
     kinds = "CAXNAXNAANN"  # C: 1-9, A: letter, N: digit, X: letter or digit
     for ch, kind in zip(v, kinds, strict=True):

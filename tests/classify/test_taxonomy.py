@@ -48,7 +48,7 @@ POSITIVES = [
     ("phi.mrn", "MRN: 00123456", "00123456"),
     ("phi.npi", "prescriber NPI 1245319599", "1245319599"),
     ("phi.dea", "DEA number AB1234563", "AB1234563"),
-    ("phi.mbi", "Medicare MBI 1EG4-TE5-MK73", "1EG4-TE5-MK73"),
+    ("phi.mbi", "Medicare MBI 3RT5-WG7-PK92", "3RT5-WG7-PK92"),
     ("phi.icd10", "diagnosis code E11.9", "E11.9"),
     ("phi.clinical", "jane@example.com was prescribed metformin", "metformin"),
     (

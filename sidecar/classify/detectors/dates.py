@@ -85,7 +85,8 @@ def _ok(year: int, month: int, day: int, today: date) -> bool:
         born = date(year, month, day)
     except ValueError:
         return False
-    return date(_FIRST_YEAR, 1, 1) <= born <= today
+    # 1 January 1900 is what record systems print for an unknown date, not a birthday
+    return date(_FIRST_YEAR, 1, 1) < born <= today
 
 
 def birth_date(value: str) -> bool:

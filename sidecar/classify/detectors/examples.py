@@ -81,6 +81,7 @@ sample ("the FHIR tutorial uses NPI 1679576722 as its sample identifier") is non
 
 PLACEHOLDER_WORDS = (
     "placeholder*", "for example", "an example", "examples", "e.g.", "sample*", "dummy",
+    "test*",
     "fake", "fictional", "fictitious", "mock*", "demo*", "docs", "documentation",
     "tutorial*", "template*", "form field", "such as",
 )  # fmt: skip

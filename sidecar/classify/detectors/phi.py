@@ -22,7 +22,9 @@ MRN_WORDS = (
     "n° de dossier", "no de dossier", "dossier médical", "número de historia*",
     "historia clínica", "nhc", "cartella clinica", "numero di cartella", "numer pacjenta",
     "nr pacjenta", "numer historii", "hasta no", "hasta numarası", "protokol no",
-    "journalnummer", "chi number", "chi no",
+    "journalnummer", "chi number", "chi no", "chi", "med rec", "med rec #", "med rec no",
+    "record #", "ur no", "ur number", "u.r. no", "unit record*", "expediente",
+    "numero nosologico", "número de expediente", "patient ref",
 )  # fmt: skip
 """Labels of a hospital's own record number, in the languages its notes come in."""
 
@@ -31,8 +33,11 @@ MRN = Detector(
     (
         r"\b[A-Z]{0,3}-?[0-9]{6,10}\b",  # 00482913, A1029384, MR-3349021
         r"\b[A-Z]{0,3}[0-9]{2,5}[\- ][0-9]{3,7}\b",  # 0037-7712, RX 7730124
+        r"\b[A-Z]{1,3}-[0-9]{5}\b",  # HH-30517
+        # 1104-5580-2, 00-57-2204, 44019-2, 2024/018873
+        r"\b[0-9]{2,5}[\-/][0-9]{1,7}([\-/][0-9]{1,7})?\b",
     ),
-    validator=lambda s: 6 <= sum(c.isdigit() for c in s) <= 12 and not v.placeholder_digits(s),
+    validator=lambda s: 5 <= sum(c.isdigit() for c in s) <= 12 and not v.placeholder_digits(s),
     context=MRN_WORDS,
     confidence=0.85,
     context_window=40,

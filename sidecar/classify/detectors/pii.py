@@ -15,6 +15,7 @@ EMAIL = Detector(
     # customer's address in a ticket it still counts, as in this project's own tests
     veto=examples.PLACEHOLDER_WORDS,
     veto_window=40,
+    veto_after=60,
     veto_if=examples.example_address,
 )
 
@@ -99,6 +100,7 @@ IBAN = Detector(
     confidence=0.99,
     veto=examples.DOCUMENTATION_WORDS,  # the registry's examples in documentation
     veto_window=48,
+    veto_after=60,
     veto_if=examples.example_iban,
 )
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+
 from sidecar.classify import validators as v
 from sidecar.classify.detectors.base import Detector, after_separator, value_after_key
 
@@ -24,9 +28,26 @@ def _keyed_value(text: str) -> tuple[int, int]:
     return start, end
 
 
+_PLACEHOLDER_PAIR = re.compile(
+    r"(user(name)?|admin|test|demo|login|name|your[_-]?user(name)?)"
+    r":(pass(word)?|secret|admin|test|demo|changeme|your[_-]?password)",
+    re.IGNORECASE,
+)
+
+
+def _basic_placeholder(value: str) -> bool:
+    """Base64 of "username:password" and the like: the docs' sample of a Basic header."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return _PLACEHOLDER_PAIR.fullmatch(decoded) is not None
+
+
 def _entropy_value_ok(text: str) -> bool:
     start, end = _keyed_value(text)
-    return v.high_entropy(text[start:end])
+    value = text[start:end]
+    return v.high_entropy(value) and not _basic_placeholder(value)
 
 
 def _aws_secret_ok(text: str) -> bool:
@@ -97,6 +118,7 @@ GCP_SERVICE_ACCOUNT = Detector(
 AZURE_STORAGE_KEY = Detector(
     "secret.azure_storage_key",
     (r"AccountKey=[A-Za-z0-9+/]{86}==",),
+    validator=v.not_published_sample,  # the storage emulator's well-known key is none
     narrow=after_separator,
     confidence=0.99,
 )

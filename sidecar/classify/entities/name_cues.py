@@ -13,7 +13,7 @@ heading or a public figure. Hand-written; matched case-insensitively, as whole w
 from __future__ import annotations
 
 HONORIFICS = (
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "herr", "herrn",
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "herr", "herrn",
     "frau", "dhr", "mevr", "mevrouw", "meneer", "monsieur", "madame", "mademoiselle", "mme",
     "mlle", "sr", "sra", "srta", "señor", "señora", "sig", "sig.ra", "signor", "signora",
     "dott", "dott.ssa", "dottor", "dottore", "dottoressa", "doctora", "doktor", "pan", "pani",
@@ -81,7 +81,8 @@ SIGN_OFFS = (
 
 PUBLIC = (
     "president", "vice president", "prime minister", "chancellor", "king", "queen", "prince",
-    "princess", "emperor", "empress", "pope", "saint", "st", "lord", "lady", "general",
+    "princess", "emperor", "empress", "pope", "saint", "st", "lord", "lady", "general", "sir",
+    "dame",
     "senator", "governor", "mayor", "minister", "chairman", "ceo", "founder", "author",
     "novelist", "poet", "painter", "composer", "singer", "actor", "actress", "director",
     "philosopher", "scientist", "physicist", "inventor", "explorer", "quote", "quoting",
