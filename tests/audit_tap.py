@@ -52,18 +52,21 @@ API_NAMES = fields_openai.DOCUMENTED | fields_anthropic.DOCUMENTED | fields_resp
 
 def _sidecar_codes() -> frozenset[str]:
     """Every snake_case string literal in the sidecar's source: its error codes, reasons and
-    outcome words. A fuzzed body whose value is exactly one (Anthropic's web-search error
-    `too_many_requests`, say) has not leaked into a record that carries the sidecar's own."""
+    outcome words; and every lower-case word of its string literals ("unavailable" of
+    "policy engine unavailable"). A fuzzed body whose value is exactly one (Anthropic's
+    web-search errors `too_many_requests` and `unavailable`, say) has not leaked into a
+    record that carries the sidecar's own words."""
     shape = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+    word = re.compile(r"(?<![A-Za-z0-9_])[a-z]{8,}(?![A-Za-z0-9_])")
     root = Path(__file__).resolve().parent.parent / "sidecar"
-    return frozenset(
-        node.value
-        for path in root.rglob("*.py")
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and shape.fullmatch(node.value)
-    )
+    out: set[str] = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if shape.fullmatch(node.value):
+                    out.add(node.value)
+                out.update(word.findall(node.value))
+    return frozenset(out)
 
 
 SIDECAR_CODES = _sidecar_codes()
